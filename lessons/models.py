@@ -33,3 +33,6 @@ class Enrollment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["classroom", "learner"], name="one_enrollment_per_class")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.classroom}"

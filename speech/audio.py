@@ -56,7 +56,7 @@ def float_to_pcm16(samples: np.ndarray) -> bytes:
 def read_wav(source: str | Path | bytes) -> Audio:
     """Read a PCM WAV of any rate, width and channel count, mixed down to mono."""
     try:
-        handle = wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb")
+        handle = wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb")  # noqa: SIM115
     except FileNotFoundError:
         raise AudioInputError(f"{source}: no such file") from None
     except (wave.Error, EOFError) as error:

@@ -171,6 +171,7 @@ def up(environment: dict[str, str]) -> int:
     host = environment.get("PARLEY_HOST", "127.0.0.1")
     port = environment.get("PARLEY_PORT", "8000")
     environment.setdefault("DJANGO_DEBUG", "1")
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
     environment["PARLEY_HOST"], environment["PARLEY_PORT"] = host, port
     _manage(environment, "migrate", "--noinput")
     _manage(environment, "collectstatic", "--noinput", "--verbosity", "0")

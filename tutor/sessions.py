@@ -1,0 +1,89 @@
+"""Conversation sessions: open, resume, checkpoint, end. Synchronous ORM code;
+the consumer calls it through database_sync_to_async."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import ConversationSession, User
+from .recording import Checkpoint
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+def audio_path(session: ConversationSession) -> Path:
+    return Path(settings.MEDIA_ROOT) / session.audio_relpath
+
+
+def open_session(user: User, session_id: str | None, mode: str) -> ConversationSession:
+    """A new session, or the caller's own earlier session when `session_id` names one."""
+    if session_id is None:
+        return ConversationSession.objects.create(user=user, mode=mode, connections=1)
+    try:
+        wanted = uuid.UUID(session_id)
+    except ValueError:
+        raise SessionNotFound(f"{session_id!r} is not a session id") from None
+    with transaction.atomic():
+        session = ConversationSession.objects.select_for_update().filter(pk=wanted, user=user).first()
+        if session is None:
+            raise SessionNotFound(f"no session {session_id} for this user")
+        if session.status == ConversationSession.Status.ENDED:
+            raise SessionNotFound(f"session {session_id} has ended")
+        session.status = ConversationSession.Status.LIVE
+        session.connections = F("connections") + 1
+        session.save(update_fields=["status", "connections", "updated_at"])
+    session.refresh_from_db()
+    return session
+
+
+def checkpoint_of(session: ConversationSession) -> Checkpoint:
+    return Checkpoint(session.audio_bytes, session.last_seq, session.frames_stored, session.frames_missing)
+
+
+def save_checkpoint(session_id: uuid.UUID, checkpoint: Checkpoint, status: str | None = None) -> None:
+    fields = {
+        "audio_bytes": checkpoint.audio_bytes,
+        "last_seq": checkpoint.last_seq,
+        "frames_stored": checkpoint.frames_stored,
+        "frames_missing": checkpoint.frames_missing,
+        "updated_at": timezone.now(),
+    }
+    if status:
+        fields["status"] = status
+    ConversationSession.objects.filter(pk=session_id).update(**fields)
+
+
+def set_status(session_id: uuid.UUID, status: str) -> None:
+    ConversationSession.objects.filter(pk=session_id).exclude(status=ConversationSession.Status.ENDED).update(
+        status=status, updated_at=timezone.now()
+    )
+
+
+def end_session(session_id: uuid.UUID) -> None:
+    from .tasks import summarize_session_audio
+
+    updated = (
+        ConversationSession.objects.filter(pk=session_id)
+        .exclude(status=ConversationSession.Status.ENDED)
+        .update(status=ConversationSession.Status.ENDED, ended_at=timezone.now(), updated_at=timezone.now())
+    )
+    if updated:
+        transaction.on_commit(lambda: summarize_session_audio.delay(str(session_id)))
+
+
+def sessions_visible_to(user: User):
+    """A learner sees their own sessions; a teacher also those of learners in their classes."""
+    own = ConversationSession.objects.filter(user=user)
+    if user.is_staff:
+        return ConversationSession.objects.all()
+    if user.is_teacher:
+        return ConversationSession.objects.filter(user__classes_joined__teacher=user).distinct() | own
+    return own

@@ -1,0 +1,111 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from lessons import classes
+from lessons.models import Classroom
+from speech.audio import wav_bytes
+
+from .forms import CreateClassForm, JoinClassForm, SignupForm
+from .models import ConversationSession
+from .sessions import audio_path, sessions_visible_to
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "tutor/home.html")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "classes": classes.classes_for(request.user).prefetch_related("learners"),
+        "create_form": CreateClassForm(),
+        "join_form": JoinClassForm(),
+        "sessions": sessions_visible_to(request.user).select_related("user")[:20],
+    }
+    return render(request, "tutor/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def create_class(request: HttpRequest) -> HttpResponse:
+    form = CreateClassForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A class needs a name of at most 120 characters.")
+        return redirect("dashboard")
+    try:
+        classroom = classes.do_create_class(request.user, form.cleaned_data["name"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("dashboard")
+    messages.success(request, f"Class “{classroom.name}” created. Join code: {classroom.join_code}")
+    return redirect("class_detail", pk=classroom.pk)
+
+
+@login_required
+@require_POST
+def join_class(request: HttpRequest) -> HttpResponse:
+    form = JoinClassForm(request.POST)
+    if form.is_valid():
+        try:
+            classroom = classes.do_join_class(request.user, form.cleaned_data["code"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"You joined “{classroom.name}”.")
+    else:
+        messages.error(request, "Type the join code your teacher gave you.")
+    return redirect("dashboard")
+
+
+@login_required
+def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = get_object_or_404(Classroom, pk=pk)
+    classes.check_can_view_class(request.user, classroom)
+    is_teacher = classroom.teacher_id == request.user.pk or request.user.is_staff
+    return render(request, "lessons/class_detail.html", {"classroom": classroom, "is_teacher": is_teacher})
+
+
+@login_required
+def conversation(request: HttpRequest) -> HttpResponse:
+    return render(request, "tutor/conversation.html")
+
+
+@login_required
+@require_GET
+def session_audio(request: HttpRequest, pk) -> HttpResponse:
+    session = get_object_or_404(ConversationSession, pk=pk)
+    if not sessions_visible_to(request.user).filter(pk=session.pk).exists():
+        raise PermissionDenied("This conversation is not yours.")
+    path = audio_path(session)
+    pcm = path.read_bytes()[: session.audio_bytes] if path.exists() else b""
+    response = HttpResponse(wav_bytes(pcm, session.sample_rate), content_type="audio/wav")
+    response["Content-Disposition"] = f'attachment; filename="parley-{session.pk}.wav"'
+    return response
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    import redis
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+    return JsonResponse({"ok": True})
