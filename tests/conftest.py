@@ -27,9 +27,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory) -> Path:
+    """One media folder for the test run, shared with the Celery worker process."""
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _media_root(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_root(media_root, settings):
+    settings.MEDIA_ROOT = media_root
 
 
 @pytest.fixture
@@ -77,11 +83,16 @@ def url_of_test_database() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def celery_worker_process(django_db_setup, django_db_blocker, media_root):
     """A real `celery worker` process on the test database and the test Redis."""
     with django_db_blocker.unblock():
         database_url = url_of_test_database()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PARLEY_MEDIA_ROOT": str(media_root),
+        "PYTHONUNBUFFERED": "1",
+    }
     log_path = ROOT / "var" / "test" / "celery-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:

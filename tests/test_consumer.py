@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from speech.audio import read_wav
 from tests.conftest import FIXTURES, websocket
 from tutor.models import ConversationSession
-from tutor.protocol import LEARNER_FRAME_BYTES, PROTOCOL_VERSION, BinaryFrame, CloseCode, FrameKind
+from tutor.protocol import HEADER, LEARNER_FRAME_BYTES, PROTOCOL_VERSION, BinaryFrame, CloseCode, FrameKind
 from tutor.sessions import audio_path
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -114,8 +114,6 @@ async def test_wav_streams_up_while_echo_streams_down_complete_and_in_order(pers
         while sum(len(frame.payload) for frame in received) < total:
             data = await communicator.receive_from(timeout=5)
             assert isinstance(data, bytes), data
-            from tutor.protocol import HEADER
-
             kind, _flags, _reserved, seq, timestamp_us = HEADER.unpack_from(data)
             received.append(BinaryFrame(FrameKind(kind), seq, timestamp_us, data[HEADER.size :]))
 
@@ -123,7 +121,9 @@ async def test_wav_streams_up_while_echo_streams_down_complete_and_in_order(pers
     assert [frame.kind for frame in received] == [FrameKind.TUTOR_AUDIO] * len(received)
     assert [frame.seq for frame in received] == list(range(len(received)))
     assert b"".join(frame.payload for frame in received) == b"".join(frames)
-    assert all(later.timestamp_us >= earlier.timestamp_us for earlier, later in zip(received, received[1:]))
+    assert all(
+        later.timestamp_us >= earlier.timestamp_us for earlier, later in zip(received, received[1:], strict=False)
+    )
     await communicator.disconnect()
     row = await session_row(welcome["session_id"])
     assert audio_path(row).read_bytes() == b"".join(frames)

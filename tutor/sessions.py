@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import ConversationSession, User
@@ -81,9 +81,9 @@ def end_session(session_id: uuid.UUID) -> None:
 
 def sessions_visible_to(user: User):
     """A learner sees their own sessions; a teacher also those of learners in their classes."""
-    own = ConversationSession.objects.filter(user=user)
     if user.is_staff:
         return ConversationSession.objects.all()
     if user.is_teacher:
-        return ConversationSession.objects.filter(user__classes_joined__teacher=user).distinct() | own
-    return own
+        taught = User.objects.filter(classes_joined__teacher=user)
+        return ConversationSession.objects.filter(Q(user=user) | Q(user__in=taught))
+    return ConversationSession.objects.filter(user=user)
