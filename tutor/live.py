@@ -84,6 +84,7 @@ class LiveConnection:
         self._downstream: Downstream | None = None
         self._paused = False
         self._closed = False
+        self.client_buffer_ms = 0.0
         self._housekeeping: asyncio.Task | None = None
         self._hello_deadline = asyncio.get_running_loop().call_later(
             limits.hello_timeout_seconds, lambda: asyncio.ensure_future(self._close_with(CloseCode.HELLO_TIMEOUT))
@@ -102,6 +103,8 @@ class LiveConnection:
                 raise ProtocolError("bad_message", "hello was already received")
             elif message["type"] == "control":
                 await self._control(message["action"])
+            elif message["type"] == "playback":
+                self.client_buffer_ms = float(message.get("buffered_ms") or 0.0)
         except ProtocolError as error:
             await self._violation(error, fatal=self.session is None and error.code in {"hello_expected", "bad_version"})
 
