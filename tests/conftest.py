@@ -129,3 +129,33 @@ def celery_worker_process(django_db_setup, django_db_blocker, media_root):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker, media_root):
+    """A real daphne process serving Parley on a free port, on the test database."""
+    from tutor.stack import _free_port, _wait_until_ready
+
+    with django_db_blocker.unblock():
+        database_url = url_of_test_database()
+    port = _free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "PARLEY_MEDIA_ROOT": str(media_root)}
+    log_path = ROOT / "var" / "test" / "daphne.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tutor.asgi:application"],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    if not _wait_until_ready(f"http://127.0.0.1:{port}/", process, timeout=60):
+        process.kill()
+        raise RuntimeError(f"daphne did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -21,14 +21,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CloseCode.UNAUTHENTICATED)
+            await self.close(code=int(CloseCode.UNAUTHENTICATED))
             return
         self.live = LiveConnection(
             user,
             Limits(**settings.PARLEY_WS),
             send_text=lambda text: self.send(text_data=text),
             send_bytes=lambda data: self.send(bytes_data=data),
-            close=lambda code: self.close(code=code),
+            close=lambda code: self.close(code=int(code)),
         )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -56,4 +56,4 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def session_replaced(self, message: dict) -> None:
         if message["by"] != self.channel_name:
-            await self.close(code=CloseCode.REPLACED)
+            await self.close(code=int(CloseCode.REPLACED))

@@ -9,7 +9,6 @@ sender that paces tutor audio, the limits, and the link to the session row.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -251,5 +250,7 @@ class LiveConnection:
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(Exception):
+        try:
             await self._close(code)
+        except Exception:  # the socket may already be gone; the close is then moot
+            log.exception("closing the connection with %s failed", code)

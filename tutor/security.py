@@ -42,4 +42,4 @@ class OriginCheckMiddleware:
         message = await receive()
         if message["type"] == "websocket.connect":
             await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": CloseCode.FORBIDDEN_ORIGIN})
+            await send({"type": "websocket.close", "code": int(CloseCode.FORBIDDEN_ORIGIN)})

@@ -136,7 +136,9 @@ REDIS_URL = _redis_url()
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+        # redis-py 8 times reads out after 5 s by default, the same 5 s channels-redis
+        # blocks in BZPOPMIN: the read must be allowed to outlast the pop.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "capacity": 1500, "expiry": 30},
     }
 }
 
