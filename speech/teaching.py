@@ -33,7 +33,7 @@ class TeachingClip:
     rendered_ipa: tuple[str, ...] = ()  # espeak-ng's IPA for each sound part, in order
 
     def stream(self, chunk_ms: int = MAX_CHUNK_MS) -> SpeechStream:
-        return SpeechStream([Piece(self.caption, lambda: self.audio.samples)], self.audio.rate, chunk_ms)
+        return SpeechStream([Piece(self.caption, lambda _cancel: self.audio.samples)], self.audio.rate, chunk_ms)
 
 
 def slow_word(synthesizer: Synthesizer, word: str, slowness: float = SLOW_LENGTH_SCALE) -> TeachingClip:

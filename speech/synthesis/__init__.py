@@ -11,8 +11,10 @@ from speech.synthesis.stream import (
 )
 from speech.synthesis.voices import (
     PLAIN,
+    CancelSignal,
     EspeakVoice,
     PiperEnglishVoice,
+    RenderCancelled,
     Style,
     UnknownLanguageError,
     Voice,
@@ -24,9 +26,11 @@ __all__ = [
     "DEFAULT_OUTPUT_RATE",
     "MAX_CHUNK_MS",
     "PLAIN",
+    "CancelSignal",
     "EspeakVoice",
     "Piece",
     "PiperEnglishVoice",
+    "RenderCancelled",
     "SpeechStream",
     "Style",
     "Synthesizer",

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -78,6 +79,7 @@ class EspeakEngine:
         if self.rate <= 0:
             raise EspeakError("espeak-ng failed to initialise")
         self._pieces: list[np.ndarray] = []
+        self._should_stop: Callable[[], bool] | None = None
         self._callback = _SynthCallback(self._collect)  # kept referenced: espeak holds the raw pointer
         self._lib.espeak_SetSynthCallback(self._callback)
         self._libc = ctypes.CDLL(None)
@@ -86,10 +88,23 @@ class EspeakEngine:
         self._libc.fclose.argtypes = [ctypes.c_void_p]
         self._voice: str | None = None
 
-    def synthesize(self, text: str, language: str, settings: EspeakSettings = DEFAULT_SETTINGS) -> np.ndarray:
-        """Render `text` (which may hold [[mnemonics]]) in `language`; int16 samples at `self.rate`."""
+    def synthesize(
+        self,
+        text: str,
+        language: str,
+        settings: EspeakSettings = DEFAULT_SETTINGS,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> np.ndarray:
+        """Render `text` (which may hold [[mnemonics]]) in `language`; int16 samples at `self.rate`.
+
+        `should_stop` is polled as audio comes out; once it says True the render ends early.
+        """
         with self._lock:
-            return self._synthesize_locked(text, language, settings)
+            self._should_stop = should_stop
+            try:
+                return self._synthesize_locked(text, language, settings)
+            finally:
+                self._should_stop = None
 
     def synthesize_with_ipa(
         self, text: str, language: str, settings: EspeakSettings = DEFAULT_SETTINGS
@@ -143,7 +158,7 @@ class EspeakEngine:
     def _collect(self, samples: ctypes._Pointer, count: int, _events: int | None) -> int:
         if samples and count > 0:
             self._pieces.append(np.ctypeslib.as_array(samples, shape=(count,)).copy())
-        return 0
+        return 1 if self._should_stop is not None and self._should_stop() else 0  # 1 tells espeak-ng to stop
 
     def _declare_signatures(self) -> None:
         lib = self._lib

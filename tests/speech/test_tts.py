@@ -174,6 +174,34 @@ def test_cancel_at_a_known_point_from_another_thread(english: Synthesizer) -> No
     assert len(received) == 3
 
 
+LONG_FIRST_SENTENCE = (
+    "This single long sentence keeps the neural voice busy for a good while because it goes on and on "
+    "about the weather and the garden and the neighbours and the shops and the trains and the river."
+)
+
+
+@pytest.mark.parametrize("language", ["en-us", "es"])
+def test_cancel_aborts_a_render_in_progress(language: str) -> None:
+    stream = Synthesizer(voice_for(language)).speak(LONG_FIRST_SENTENCE)
+    consumer = threading.Thread(target=stream.next_chunk)
+    consumer.start()
+    while stream.renders_started == 0 and consumer.is_alive():
+        threading.Event().wait(0.001)
+    stream.cancel()
+    consumer.join()
+    assert stream.chunks_emitted == 0
+    if language == "en-us":  # espeak-ng may finish the whole sentence before cancel() is reached
+        assert stream.renders_aborted == 1
+    assert list(stream) == []
+
+
+def test_voice_still_works_after_an_aborted_render(english: Synthesizer) -> None:
+    stream = english.speak(LONG_FIRST_SENTENCE)
+    stream.cancel()
+    assert list(stream) == []
+    assert english.speak("Still here.").collect().seconds > 0.3
+
+
 def test_async_consumer_can_cancel(english: Synthesizer) -> None:
     async def speak_and_interrupt() -> tuple[int, int]:
         stream = english.speak(THREE_SENTENCES)
