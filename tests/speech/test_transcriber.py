@@ -1,16 +1,20 @@
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from functools import cache
 
 import numpy as np
 import pytest
 
-from speech.audio import Audio
+from speech.audio import Audio, wav_bytes, write_wav
 from speech.transcriber import (
     CONVERTED_WEIGHTS_FILE,
     CONVERTED_WEIGHTS_SHA256,
     CT2_SOURCE_SHA256,
+    REPO_ROOT,
     ModelIntegrityError,
     Transcriber,
     build_whisper_base,
@@ -143,3 +147,59 @@ def test_building_from_the_wheels_reproduces_the_pinned_weights(tmp_path):
     assert model.config.d_model == 512 and model.config.encoder_layers == 6
     assert model.proj_out.weight.data_ptr() == model.model.decoder.embed_tokens.weight.data_ptr()
     assert len(processor.tokenizer) == 51865
+
+
+def run_transcribe_command(*arguments: str) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://x@localhost/x"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://localhost:1/0"),
+        "DJANGO_DEBUG": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "manage.py"), "transcribe", *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=240,
+    )
+
+
+def tone(seconds: float, amplitude: float) -> Audio:
+    time_axis = np.arange(int(seconds * 16000)) / 16000
+    return Audio((amplitude * np.sin(2 * np.pi * 220 * time_axis)).astype(np.float32), 16000)
+
+
+@pytest.mark.parametrize(
+    ("make_file", "reason"),
+    [
+        (lambda path: path.write_text("not audio"), "not a PCM WAV file"),
+        (lambda path: path.write_bytes(wav_bytes(b"", 16000)), "empty"),
+        (lambda path: write_wav(path, tone(2, 0.0)), "silent"),
+        (lambda path: write_wav(path, tone(2, 4.0)), "clipped"),
+        (lambda path: write_wav(path, tone(61, 0.1)), "longer than"),
+    ],
+    ids=["not-wav", "empty", "silent", "clipped", "too-long"],
+)
+def test_command_refuses_bad_input_with_a_clear_message(tmp_path, make_file, reason):
+    path = tmp_path / "input.wav"
+    make_file(path)
+
+    result = run_transcribe_command(str(path))
+
+    assert result.returncode != 0
+    assert reason in result.stderr and "Traceback" not in result.stderr
+
+
+def test_command_prints_words_with_times_as_json(tmp_path, sentence_audio):
+    path = tmp_path / "sentence.wav"
+    write_wav(path, sentence_audio)
+
+    result = run_transcribe_command(str(path), "--json", "--lang", "en")
+
+    assert result.returncode == 0, result.stderr
+    transcript = json.loads(result.stdout)
+    assert transcript["language"] == "en"
+    assert [word["text"].lower() for word in transcript["words"]] == words_of(SENTENCE)
+    assert all({"start", "end", "probability"} <= set(word) for word in transcript["words"])
