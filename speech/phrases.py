@@ -104,6 +104,10 @@ class PhraseBank:
         self._lock = threading.Lock()
 
     @property
+    def keys(self) -> list[str]:
+        return list(self._by_key)
+
+    @property
     def warmed(self) -> bool:
         return len(self._rendered) == len(self._by_key)
 

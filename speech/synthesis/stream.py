@@ -127,6 +127,12 @@ class SpeechStream:
             future.cancel()
         return emitted
 
+    def __enter__(self) -> SpeechStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.cancel()  # leaving the block early (barge-in, error) must not leave renders running
+
     # -- iteration ----------------------------------------------------------------------------------
     def __iter__(self) -> SpeechStream:
         return self

@@ -125,6 +125,13 @@ def test_cancel_stops_the_stream_for_good(english: Synthesizer) -> None:
     assert stream.next_chunk() is None
 
 
+def test_leaving_a_with_block_cancels(english: Synthesizer) -> None:
+    with english.speak(THREE_SENTENCES) as stream:
+        next(stream)
+    assert stream.cancelled
+    assert list(stream) == []
+
+
 def test_cancel_stops_rendering_further_sentences(english: Synthesizer) -> None:
     stream = english.speak("One. Two. Three. Four. Five.")
     next(stream)
