@@ -1,0 +1,41 @@
+"""`manage.py build_corpus --set dev|eval --seed N --out var/corpus/dev`: render a labelled learner corpus."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from speech.corpus import ACCENT_VOICES, VOICES, build_corpus
+
+
+class Command(BaseCommand):
+    requires_system_checks: list[str] = []
+    help = "Render a deterministic, labelled learner-speech corpus (WAV + JSON annotations) from a seed."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--set", dest="corpus_set", choices=["dev", "eval"], required=True)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--out", required=True, help="folder to write into (e.g. var/corpus/dev)")
+        parser.add_argument("--count", type=int, default=None, help="utterances (default: 6 per sentence)")
+
+    def handle(self, *args: object, **options: object) -> None:
+        corpus_set = str(options["corpus_set"])
+        missing = [v.name for v in VOICES[corpus_set] + ACCENT_VOICES[corpus_set] if not v.available()]
+        if missing:
+            self.stderr.write(
+                f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
+            )
+        started = time.perf_counter()
+        try:
+            utterances = build_corpus(corpus_set, int(options["seed"]), str(options["out"]), options["count"])
+        except (RuntimeError, OSError) as error:
+            raise CommandError(str(error)) from error
+        errors: dict[str, int] = {}
+        for utterance in utterances:
+            for word in utterance.words:
+                errors[word.error] = errors.get(word.error, 0) + 1
+        self.stdout.write(
+            f"{len(utterances)} utterances in {options['out']} ({time.perf_counter() - started:.1f} s); words: "
+            + ", ".join(f"{kind} {count}" for kind, count in sorted(errors.items()))
+        )

@@ -1,0 +1,31 @@
+"""Pronunciation scoring: whole utterances (`assess`) and streaming word verdicts (`StreamingAssessor`).
+
+See docs/speech-scoring.md for the method, the JSON schema and measured figures.
+"""
+
+from speech.pronunciation.scorer import PronunciationScorer, assess
+from speech.pronunciation.sphinx import UnknownWordError
+from speech.pronunciation.streaming import StreamingAssessor
+from speech.pronunciation.types import (
+    SUPPORTED_LANGUAGES,
+    Assessment,
+    Fluency,
+    PhoneAssessment,
+    UnsupportedLanguageError,
+    WordAssessment,
+    WordVerdict,
+)
+
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "Assessment",
+    "Fluency",
+    "PhoneAssessment",
+    "PronunciationScorer",
+    "StreamingAssessor",
+    "UnknownWordError",
+    "UnsupportedLanguageError",
+    "WordAssessment",
+    "WordVerdict",
+    "assess",
+]

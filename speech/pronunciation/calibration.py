@@ -1,0 +1,53 @@
+"""Decision thresholds of the scorer, calibrated on the DEV corpus only and saved as JSON in speech/data/.
+
+`python -m speech.pronunciation.calibrate var/corpus/dev` rewrites the file; evaluation (bench/) never does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+
+from speech.pronunciation.learner_variants import rule_family
+from speech.pronunciation.sphinx import GrammarWeights
+
+CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "scoring_calibration.json"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    # flag a decoded learner variant when (variant score - canonical score) per frame exceeds this
+    variant_evidence: dict[str, float] = field(default_factory=dict)
+    default_variant_evidence: float = 0.0
+    # flag a word decoded as canonical when its mean GOP per frame is below this (a different word, mumbling)
+    word_gop_floor: float = -1e9
+    # a skipped word with at least this much speech (s) between its neighbours was replaced, not omitted
+    replaced_word_speech: float = 0.15
+    # phone accuracy = 100 * sigmoid((gop - centre) / scale)
+    gop_centre: float = -30.0
+    gop_scale: float = 10.0
+    grammar: GrammarWeights = GrammarWeights()
+    source: str = "defaults"
+
+    def variant_threshold(self, rule: str) -> float:
+        return self.variant_evidence.get(
+            rule, self.variant_evidence.get(rule_family(rule), self.default_variant_evidence)
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Calibration:
+        data = json.loads(text)
+        data["grammar"] = GrammarWeights(**data.get("grammar", {}))
+        return cls(**data)
+
+
+@cache
+def default_calibration() -> Calibration:
+    if CALIBRATION_PATH.exists():
+        return Calibration.from_json(CALIBRATION_PATH.read_text())
+    return Calibration()

@@ -1,0 +1,164 @@
+"""Scoring a labelled corpus: features per reference word next to the truth, and detection metrics.
+
+Shared by calibration (dev set only) and the benchmark (eval set only).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from speech.audio import read_wav
+from speech.corpus import load_corpus
+from speech.g2p import arpabet_to_ipa
+from speech.pronunciation.calibration import Calibration
+from speech.pronunciation.scorer import PronunciationScorer, SlotFeature, UtteranceFeatures, decide_slot
+from speech.pronunciation.sphinx import GrammarWeights
+
+
+@dataclass
+class ScoredWord:
+    utterance: str
+    voice: str
+    truth: dict  # the annotation entry
+    feature: SlotFeature
+
+
+@dataclass
+class ScoredUtterance:
+    utterance: str
+    voice: str
+    annotation: dict
+    features: UtteranceFeatures
+
+
+def score_corpus(
+    folder: str | Path, scorer: PronunciationScorer, weights: GrammarWeights | None = None, limit: int | None = None
+) -> list[ScoredUtterance]:
+    result = []
+    for wav, annotation in load_corpus(folder)[:limit]:
+        audio = read_wav(wav)
+        reference = [w["word"] for w in annotation["words"] if w["error"] != "insertion"]
+        features = scorer.extract_features(audio, reference, weights)
+        result.append(ScoredUtterance(annotation["id"], annotation["voice"], annotation, features))
+    return result
+
+
+def scored_words(utterances: list[ScoredUtterance]) -> list[ScoredWord]:
+    words = []
+    for utterance in utterances:
+        truths = [w for w in utterance.annotation["words"] if w["error"] != "insertion"]
+        for truth, feature in zip(truths, utterance.features.slots, strict=True):
+            words.append(ScoredWord(utterance.utterance, utterance.voice, truth, feature))
+    return words
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "f1": round(f1, 3),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def detection_metrics(utterances: list[ScoredUtterance], calibration: Calibration) -> dict:
+    words = scored_words(utterances)
+    word_counts = {"tp": 0, "fp": 0, "fn": 0}
+    phone_counts = {"tp": 0, "fp": 0, "fn": 0}
+    omission_counts = {"tp": 0, "fp": 0, "fn": 0}
+    correct_words = flagged_correct = 0
+    by_voice: dict[str, dict[str, int]] = {}
+    for word in words:
+        decision = decide_slot(word.feature, calibration)
+        truth = word.truth["error"]
+        voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
+        predicted_mis = decision.error == "mispronunciation"
+        if truth == "mispronunciation":
+            word_counts["tp" if predicted_mis else "fn"] += 1
+            voice["tp" if predicted_mis else "fn"] += 1
+        elif predicted_mis:
+            word_counts["fp"] += 1
+            voice["fp"] += 1
+        if truth == "omission":
+            omission_counts["tp" if decision.error == "omission" else "fn"] += 1
+        elif decision.error == "omission":
+            omission_counts["fp"] += 1
+        if truth == "none":
+            correct_words += 1
+            voice["correct"] += 1
+            if decision.error != "none":
+                flagged_correct += 1
+                voice["false_flags"] += 1
+        # phone level: a true substituted/deleted/added phone is found when the flagged edit is at its position
+        true_edits = {(e["index"], e["expected"]) for e in word.truth.get("substituted_phones", [])}
+        predicted_edits = set()
+        decoded = word.feature.decoded
+        if predicted_mis and decoded is not None and decoded.choice.variant is not None:
+            edit = decoded.choice.variant.edit
+            predicted_edits.add((edit.index, _ipa1(edit.expected)))
+        phone_counts["tp"] += len(true_edits & predicted_edits)
+        phone_counts["fp"] += len(predicted_edits - true_edits)
+        phone_counts["fn"] += len(true_edits - predicted_edits)
+    insertion = _insertion_counts(utterances)
+    return {
+        "words": len(words),
+        "word_mispronunciation": prf(**word_counts),
+        "phone_detection": prf(**phone_counts),
+        "omission": prf(**omission_counts),
+        "insertion": prf(**insertion),
+        "false_flags_on_correct_words_percent": round(100.0 * flagged_correct / max(correct_words, 1), 2),
+        "correct_words": correct_words,
+        "by_voice": {
+            voice: {
+                "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],
+                "false_flags_percent": round(100.0 * v["false_flags"] / max(v["correct"], 1), 2),
+            }
+            for voice, v in sorted(by_voice.items())
+        },
+    }
+
+
+def _insertion_counts(utterances: list[ScoredUtterance]) -> dict[str, int]:
+    counts = {"tp": 0, "fp": 0, "fn": 0}
+    for utterance in utterances:
+        truths = [(w["start"], w["end"]) for w in utterance.annotation["words"] if w["error"] == "insertion"]
+        predicted = [
+            (e.start_frame * 0.01, (e.end_frame + 1) * 0.01) for e in utterance.features.extras if e.kind == "insertion"
+        ]
+        matched = set()
+        for start, end in predicted:
+            hit = next(
+                (i for i, (s, e) in enumerate(truths) if i not in matched and min(end, e) - max(start, s) > -0.05), None
+            )
+            if hit is None:
+                counts["fp"] += 1
+            else:
+                matched.add(hit)
+                counts["tp"] += 1
+        counts["fn"] += len(truths) - len(matched)
+    return counts
+
+
+def _ipa1(phone: str | None) -> str | None:
+    return None if phone is None else "".join(arpabet_to_ipa([phone]))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")

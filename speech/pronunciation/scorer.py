@@ -1,0 +1,453 @@
+"""Whole-utterance pronunciation scoring.
+
+Two kinds of evidence, as RESOURCES.md found:
+1. *Which sound*: each sentence is decoded with a grammar in which every reference word may also be one
+   of its typical learner variants ("think" as "sink"), omitted, or surrounded by fillers and inserted
+   short words; the variants are weighted below the canonical forms.
+2. *How sure*: when the grammar picks a variant, the word's audio is force-aligned to the variant and to
+   each canonical form; the score difference per frame (`evidence`) must pass a threshold calibrated per
+   learner rule on the dev corpus. Every phone also gets a GOP score (forced alignment minus the free
+   phone loop, per frame), which gives phone accuracies and catches words replaced by something that no
+   rule predicts (mean GOP below a calibrated floor).
+
+Features are computed first (`extract_features`), decisions second (`decide`), so that calibration can
+search thresholds without decoding again.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pocketsphinx
+
+from speech.audio import LEARNER_RATE, Audio
+from speech.g2p import arpabet_to_ipa, normalise
+from speech.pronunciation.calibration import Calibration, default_calibration
+from speech.pronunciation.sphinx import (
+    FRAME_SECONDS,
+    SAMPLES_PER_FRAME,
+    DecodedWord,
+    GrammarWeights,
+    WordSlot,
+    build_grammar,
+    decoded_words,
+    ensure_word,
+    force_align,
+    loop_score_per_frame,
+    new_decoder,
+    phone_loop,
+    phone_loop_decoder,
+    pronunciation_name,
+    word_slots,
+)
+from speech.pronunciation.types import (
+    Assessment,
+    Fluency,
+    PhoneAssessment,
+    WordAssessment,
+    WordError,
+    check_language,
+)
+
+EVIDENCE_PAD_FRAMES = 5
+LONG_PAUSE_SECONDS = 0.3
+
+
+def ipa(phones: tuple[str, ...] | list[str]) -> str:
+    return "".join(arpabet_to_ipa(phones)) if phones else ""
+
+
+def reference_words(text: str) -> list[str]:
+    return [spoken for spoken, _ in normalise(text)]
+
+
+# --------------------------------------------------------------------------------------------------- features
+
+
+@dataclass
+class PhoneFeature:
+    phone: str  # ARPAbet as aligned (the decoded pronunciation)
+    start_frame: int
+    frames: int
+    gop: float  # (aligned score - phone loop score) per frame; higher is better
+
+
+@dataclass
+class SlotFeature:
+    slot: WordSlot
+    decoded: DecodedWord | None  # None: the grammar skipped the word
+    evidence: float | None = None  # variant minus best canonical, per frame (variants only)
+    phones: list[PhoneFeature] = field(default_factory=list)
+    gap_speech: float = 0.0  # skipped words only: seconds of speech between the neighbouring reference words
+
+    @property
+    def word_gop(self) -> float | None:
+        frames = sum(p.frames for p in self.phones)
+        return sum(p.gop * p.frames for p in self.phones) / frames if frames else None
+
+
+@dataclass
+class ExtraWord:
+    text: str
+    kind: str  # "filler" | "insertion"
+    start_frame: int
+    end_frame: int
+
+
+@dataclass
+class UtteranceFeatures:
+    slots: list[SlotFeature]
+    extras: list[ExtraWord]
+    n_frames: int
+
+
+class VariantEvidence:
+    """Scores a decoded learner variant against the canonical forms in context.
+
+    The window runs from the start of the previous decoded word to the end of the next one; it is
+    force-aligned twice (or more), once with the variant and once with each canonical form in the middle,
+    the neighbours unchanged. The difference of the total scores, per frame of the word, is the evidence.
+    """
+
+    def __init__(self, aligner: pocketsphinx.Decoder) -> None:
+        self.aligner = aligner
+
+    def __call__(self, pcm: bytes, path: list[DecodedWord], position: int, slot: WordSlot) -> float | None:
+        decoded = path[position]
+        before = path[position - 1] if position > 0 else None
+        after = path[position + 1] if position + 1 < len(path) else None
+        total_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
+        start = before.start_frame if before is not None else max(decoded.start_frame - EVIDENCE_PAD_FRAMES, 0)
+        end = after.end_frame + 1 if after is not None else decoded.end_frame + 1 + EVIDENCE_PAD_FRAMES
+        end = min(end + 2, total_frames)
+        piece = pcm[start * SAMPLES_PER_FRAME * 2 : end * SAMPLES_PER_FRAME * 2]
+        context = [d.choice.phones for d in (before, after) if d is not None]
+
+        def window_score(middle: tuple[str, ...]) -> float | None:
+            sequence = ([before.choice.phones] if before is not None else []) + [middle]
+            sequence += [after.choice.phones] if after is not None else []
+            names = []
+            for phones in sequence:
+                name = pronunciation_name(phones)
+                ensure_word(self.aligner, name, phones)
+                names.append(name)
+            aligned = force_align(self.aligner, piece, names)
+            if not aligned:
+                return None
+            return float(sum(word.score for word in aligned))
+
+        del context
+        variant_score = window_score(decoded.choice.phones)
+        canonical_scores = [score for pron in slot.canonical if (score := window_score(pron)) is not None]
+        if variant_score is None or not canonical_scores:
+            return None
+        frames = max(decoded.end_frame - decoded.start_frame + 1, 1)
+        return (variant_score - max(canonical_scores)) / frames
+
+
+def speech_frames(audio: Audio) -> np.ndarray:
+    """Per 10 ms frame: True where the level is within 25 dB of the utterance's loud frames."""
+    frames = len(audio.samples) // SAMPLES_PER_FRAME
+    blocks = audio.samples[: frames * SAMPLES_PER_FRAME].reshape(frames, SAMPLES_PER_FRAME)
+    level = 10 * np.log10(np.mean(blocks.astype(np.float64) ** 2, axis=1) + 1e-10)
+    loud = np.percentile(level, 90) if frames else 0.0
+    return level > loud - 25.0
+
+
+def add_gap_speech(audio: Audio, path: list[DecodedWord], features: list[SlotFeature]) -> None:
+    """For each skipped word, how much speech lies between its decoded neighbours (a replaced word, not
+    an omitted one, leaves speech there); filler words in the gap do not count."""
+    if not any(f.decoded is None for f in features):
+        return
+    is_speech = speech_frames(audio)
+    references = [d for d in path if d.choice.slot is not None]
+    for feature in features:
+        if feature.decoded is not None:
+            continue
+        before = [d for d in references if d.choice.slot < feature.slot.index]
+        after = [d for d in references if d.choice.slot > feature.slot.index]
+        start = before[-1].end_frame + 1 if before else 0
+        end = after[0].start_frame if after else len(is_speech)
+        mask = is_speech[start:end].copy()
+        for d in path:
+            if d.choice.kind == "filler":
+                mask[max(d.start_frame - start, 0) : max(d.end_frame + 1 - start, 0)] = False
+        feature.gap_speech = float(np.sum(mask)) * FRAME_SECONDS
+
+
+class PronunciationScorer:
+    """Holds the decoders (one grammar decoder, one aligner, one phone loop); not thread-safe by itself."""
+
+    def __init__(self, calibration: Calibration | None = None) -> None:
+        self.calibration = calibration or default_calibration()
+        self.decoder = new_decoder()
+        self.aligner = new_decoder()
+        self.loop = phone_loop_decoder()
+        self.evidence = VariantEvidence(self.aligner)
+        self.lock = threading.Lock()
+
+    def extract_features(
+        self, audio: Audio, words: list[str], weights: GrammarWeights | None = None
+    ) -> UtteranceFeatures:
+        audio = audio if audio.rate == LEARNER_RATE else audio.to(LEARNER_RATE)
+        pcm = audio.pcm16()
+        slots = word_slots(words)
+        grammar = build_grammar(self.decoder, slots, weights or self.calibration.grammar)
+        self.decoder.activate_search(grammar.name)
+        self.decoder.start_utt()
+        self.decoder.process_raw(pcm, full_utt=True)
+        self.decoder.end_utt()
+        path = decoded_words(self.decoder, grammar) if self.decoder.hyp() is not None else []
+        self.decoder.remove_search(grammar.name)
+
+        by_slot: dict[int, DecodedWord] = {d.choice.slot: d for d in path if d.choice.slot is not None}
+        features = [SlotFeature(slot, by_slot.get(slot.index)) for slot in slots]
+        extras = [
+            ExtraWord(d.choice.text, d.choice.kind, d.start_frame, d.end_frame) for d in path if d.choice.slot is None
+        ]
+        for position, decoded in enumerate(path):
+            if decoded.choice.kind == "variant" and decoded.choice.slot is not None:
+                feature = features[decoded.choice.slot]
+                feature.evidence = self.evidence(pcm, path, position, feature.slot)
+
+        n_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
+        add_gap_speech(audio, path, features)
+        self._add_phone_gops(pcm, path, features, n_frames)
+        return UtteranceFeatures(features, extras, n_frames)
+
+    def _add_phone_gops(self, pcm: bytes, path: list[DecodedWord], features: list[SlotFeature], n_frames: int) -> None:
+        names = [d.name for d in path]
+        aligned = force_align(self.decoder, pcm, names) if names else None
+        if not aligned:
+            return
+        loop = loop_score_per_frame(phone_loop(self.loop, pcm), n_frames + 1)
+        by_name = {f.decoded.name: f for f in features if f.decoded is not None}
+        for word in aligned:
+            feature = by_name.get(word.name)
+            if feature is None:
+                continue
+            for phone in word.phones:
+                frames = max(phone.frames, 1)
+                window = loop[phone.start_frame : phone.start_frame + frames]
+                gop = (phone.score - sum(window)) / frames
+                feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop))
+
+
+# -------------------------------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class SlotDecision:
+    error: WordError
+    rule: str | None
+    heard: tuple[str, ...] | None  # ARPAbet heard, when known
+    confidence: float  # 0..1 that the decision "mispronounced" is right (or 1 - that for "none")
+
+
+def decide_slot(feature: SlotFeature, calibration: Calibration) -> SlotDecision:
+    decoded = feature.decoded
+    if decoded is None:
+        if feature.gap_speech >= calibration.replaced_word_speech:
+            return SlotDecision("mispronunciation", "word-substitution", None, 0.7)
+        return SlotDecision("omission", None, (), 1.0)
+    if decoded.choice.kind == "variant" and feature.evidence is not None:
+        rule = decoded.choice.variant.rule
+        margin = feature.evidence - calibration.variant_threshold(rule)
+        if margin > 0:
+            return SlotDecision("mispronunciation", rule, decoded.choice.phones, _sigmoid(margin / 5.0))
+        return SlotDecision("none", None, None, 1 - _sigmoid(margin / 5.0))
+    gop = feature.word_gop
+    if decoded.choice.kind == "canonical" and gop is not None and gop < calibration.word_gop_floor:
+        return SlotDecision("mispronunciation", None, None, _sigmoid((calibration.word_gop_floor - gop) / 10.0))
+    return SlotDecision("none", None, None, 1.0)
+
+
+def _sigmoid(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(value, 50.0), -50.0)))
+
+
+def phone_accuracy(gop: float, calibration: Calibration) -> float:
+    return round(100.0 * _sigmoid((gop - calibration.gop_centre) / calibration.gop_scale), 1)
+
+
+def build_assessment(
+    features: UtteranceFeatures, calibration: Calibration, reference_text: str, lang: str, unscripted: bool = False
+) -> Assessment:
+    words: list[WordAssessment] = []
+    for feature in features.slots:
+        words.append(_word_assessment(feature, decide_slot(feature, calibration), calibration))
+    for extra in features.extras:
+        if extra.kind == "insertion":
+            words.append(
+                WordAssessment(
+                    text=extra.text,
+                    start=extra.start_frame * FRAME_SECONDS,
+                    end=(extra.end_frame + 1) * FRAME_SECONDS,
+                    accuracy=0.0,
+                    error="insertion",
+                    expected_ipa="",
+                )
+            )
+    words.sort(key=lambda w: (w.start, w.error != "insertion"))
+    reference = [w for w in words if w.error != "insertion"]
+    accuracy = sum(w.accuracy for w in reference) / len(reference) if reference else 0.0
+    insertions = len(words) - len(reference)
+    accuracy = max(accuracy - 5.0 * insertions, 0.0)
+    completeness = 100.0 * sum(w.error != "omission" for w in reference) / len(reference) if reference else 0.0
+    fluency = _fluency(features)
+    overall = 0.6 * accuracy + 0.2 * fluency.score + 0.2 * completeness
+    return Assessment(
+        lang=lang,
+        mode="unscripted" if unscripted else "scripted",
+        confidence="low" if unscripted else "normal",
+        reference_text=reference_text,
+        words=words,
+        accuracy=round(accuracy, 1),
+        fluency=fluency,
+        completeness=round(completeness, 1),
+        overall=round(overall, 1),
+        duration=round(features.n_frames * FRAME_SECONDS, 2),
+    )
+
+
+def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: Calibration) -> WordAssessment:
+    slot, decoded = feature.slot, feature.decoded
+    canonical = slot.canonical[0]
+    if decoded is not None and decoded.choice.kind == "canonical":
+        canonical = decoded.choice.phones
+    elif decoded is not None and decoded.choice.variant is not None:
+        canonical = next((p for p in slot.canonical if p == _edited_from(decoded, slot)), canonical)
+    if decoded is None:
+        return WordAssessment(slot.text, 0.0, 0.0, 0.0, "omission", ipa(canonical), heard_ipa="", phones=[])
+    start = decoded.start_frame * FRAME_SECONDS
+    end = (decoded.end_frame + 1) * FRAME_SECONDS
+    phones = _phone_assessments(feature, decision, canonical, calibration)
+    accuracy = sum(p.accuracy for p in phones) / len(phones) if phones else 100.0 * decision.confidence
+    if decision.error == "mispronunciation":
+        accuracy = min(accuracy, 100.0 * (1.0 - decision.confidence), 60.0)
+    return WordAssessment(
+        text=slot.text,
+        start=round(start, 2),
+        end=round(end, 2),
+        accuracy=round(accuracy, 1),
+        error=decision.error,
+        expected_ipa=ipa(canonical),
+        heard_ipa=ipa(decision.heard) if decision.heard is not None else None,
+        rule=decision.rule,
+        phones=phones,
+    )
+
+
+def _edited_from(decoded: DecodedWord, slot: WordSlot) -> tuple[str, ...] | None:
+    for which, variant in slot.variants:
+        if variant == decoded.choice.variant:
+            return slot.canonical[which]
+    return None
+
+
+def _phone_assessments(
+    feature: SlotFeature, decision: SlotDecision, canonical: tuple[str, ...], calibration: Calibration
+) -> list[PhoneAssessment]:
+    """Per expected phone. A flagged variant's edit is reported on the phone it changed."""
+    aligned = feature.phones
+    decoded = feature.decoded
+    variant = decoded.choice.variant if decoded is not None else None
+    if not aligned:
+        return []
+
+    def timed(phone: PhoneFeature) -> tuple[float, float]:
+        return round(phone.start_frame * FRAME_SECONDS, 2), round((phone.start_frame + phone.frames) * FRAME_SECONDS, 2)
+
+    flagged = decision.error == "mispronunciation" and variant is not None
+    low = round(100.0 * (1.0 - decision.confidence), 1)
+    if variant is None or len(aligned) != len(decoded.choice.phones):
+        # canonical decoded (or alignment shape unexpected): aligned phones are the expected ones
+        return [PhoneAssessment(_ipa1(p.phone), *timed(p), phone_accuracy(p.gop, calibration)) for p in aligned]
+    edit = variant.edit
+    result: list[PhoneAssessment] = []
+    produced_index = 0
+    for index, expected in enumerate(canonical):
+        if edit.expected is None and index == edit.index:  # epenthesis before this phone
+            inserted = aligned[produced_index]
+            produced_index += 1
+            if flagged:
+                result.append(PhoneAssessment(None, *timed(inserted), low, heard=_ipa1(inserted.phone)))
+        if edit.produced is None and index == edit.index:  # a dropped phone
+            at = timed(aligned[produced_index - 1])[1] if produced_index else timed(aligned[0])[0]
+            if flagged:
+                result.append(PhoneAssessment(_ipa1(expected), at, at, low, heard=""))
+            else:
+                result.append(PhoneAssessment(_ipa1(expected), at, at, 100.0 * decision.confidence))
+            continue
+        phone = aligned[produced_index]
+        produced_index += 1
+        if flagged and index == edit.index:
+            result.append(PhoneAssessment(_ipa1(expected), *timed(phone), low, heard=_ipa1(phone.phone)))
+        else:
+            result.append(PhoneAssessment(_ipa1(expected), *timed(phone), phone_accuracy(phone.gop, calibration)))
+    if edit.expected is None and edit.index == len(canonical) and produced_index < len(aligned) and flagged:
+        inserted = aligned[produced_index]
+        result.append(PhoneAssessment(None, *timed(inserted), low, heard=_ipa1(inserted.phone)))
+    return result
+
+
+def _ipa1(phone: str) -> str:
+    return "".join(arpabet_to_ipa([phone]))
+
+
+def _fluency(features: UtteranceFeatures) -> Fluency:
+    spoken = sorted(
+        [
+            (f.decoded.start_frame, f.decoded.end_frame, len(f.decoded.choice.phones))
+            for f in features.slots
+            if f.decoded
+        ]
+        + [(e.start_frame, e.end_frame, 0) for e in features.extras if e.kind == "insertion"]
+    )
+    fillers = sum(1 for e in features.extras if e.kind == "filler")
+    if not spoken:
+        return Fluency(0.0, 0.0, 0.0, 0, fillers)
+    first, last = spoken[0][0], spoken[-1][1]
+    pauses = [
+        (nxt[0] - cur[1] - 1) * FRAME_SECONDS
+        for cur, nxt in zip(spoken, spoken[1:], strict=False)
+        if (nxt[0] - cur[1] - 1) * FRAME_SECONDS > LONG_PAUSE_SECONDS
+    ]
+    speaking_seconds = max((last - first + 1) * FRAME_SECONDS - sum(pauses), 0.1)
+    phones = sum(n for _, _, n in spoken)
+    rate = phones / speaking_seconds
+    wpm = 60.0 * len(spoken) / max((last - first + 1) * FRAME_SECONDS, 0.1)
+    # 8-16 phones/s is fluent conversational speech; slower reading and each hesitation cost points
+    rate_penalty = max(0.0, 8.0 - rate) * 6.0 + max(0.0, rate - 18.0) * 4.0
+    score = 100.0 - rate_penalty - 10.0 * len(pauses) - 8.0 * fillers - 2.0 * sum(pauses)
+    return Fluency(round(max(score, 0.0), 1), round(rate, 2), round(wpm, 1), len(pauses), fillers)
+
+
+# ------------------------------------------------------------------------------------------------------ public
+
+
+@cache
+def shared_scorer() -> PronunciationScorer:
+    return PronunciationScorer()
+
+
+def assess(audio: Audio, reference_text: str | None, lang: str = "en-us") -> Assessment:
+    """Score an utterance against its reference text; with no reference, against what was recognised."""
+    check_language(lang)
+    scorer = shared_scorer()
+    with scorer.lock:
+        if reference_text is None:
+            from speech.pronunciation.unscripted import recognise_words
+
+            words = recognise_words(audio)
+            features = scorer.extract_features(audio, words)
+            return build_assessment(features, scorer.calibration, " ".join(words), lang, unscripted=True)
+        words = reference_words(reference_text)
+        if not words:
+            raise ValueError("the reference text has no words")
+        features = scorer.extract_features(audio, words)
+        return build_assessment(features, scorer.calibration, reference_text, lang)

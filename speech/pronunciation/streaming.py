@@ -1,0 +1,216 @@
+"""Streaming pronunciation verdicts: one final verdict per reference word soon after the word ends.
+
+The sentence grammar (see scorer.py) is decoded incrementally with pocketsphinx's `process_raw` on each
+pushed chunk; nothing is decoded twice. After each chunk the partial best path is read back; a word is
+final once the path has moved on to a later word and `hold_frames` of audio have followed its end (or,
+when the learner stops, once `pause_frames` have passed). Words are finalised in reference order, so an
+omission is decided when a later word has clearly begun. A decoded learner variant is checked against
+the canonical forms on the word's own audio (the same evidence test as the whole-utterance scorer).
+"""
+
+from __future__ import annotations
+
+from speech.g2p import arpabet_to_ipa
+from speech.pronunciation.calibration import Calibration, default_calibration
+from speech.pronunciation.scorer import SlotFeature, VariantEvidence, decide_slot, reference_words
+from speech.pronunciation.sphinx import (
+    FRAME_SECONDS,
+    SAMPLES_PER_FRAME,
+    DecodedWord,
+    SentenceGrammar,
+    build_grammar,
+    decoded_words,
+    new_decoder,
+    word_slots,
+)
+from speech.pronunciation.types import WordVerdict, check_language
+
+DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
+DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
+
+
+def _ipa(phones: tuple[str, ...]) -> str:
+    return "".join(arpabet_to_ipa(phones)) if phones else ""
+
+
+class StreamingAssessor:
+    """Per-session state: push 16 kHz PCM16 chunks of one growing utterance, get newly final verdicts."""
+
+    def __init__(
+        self,
+        reference_text: str,
+        lang: str = "en-us",
+        calibration: Calibration | None = None,
+        hold_frames: int = DEFAULT_HOLD_FRAMES,
+        pause_frames: int = DEFAULT_PAUSE_FRAMES,
+    ) -> None:
+        check_language(lang)
+        self.reference_text = reference_text
+        self.lang = lang
+        self.calibration = calibration or default_calibration()
+        self.hold_frames = hold_frames
+        self.pause_frames = pause_frames
+        words = reference_words(reference_text)
+        if not words:
+            raise ValueError("the reference text has no words")
+        self._decoder = new_decoder()
+        self._evidence = VariantEvidence(new_decoder())
+        self._slots = word_slots(words)
+        self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
+        self._decoder.activate_search(self._grammar.name)
+        self._pcm = bytearray()
+        self._next_slot = 0
+        self._final_extras: set[tuple[str, int]] = set()
+        self._in_utterance = False
+        self.verdicts: list[WordVerdict] = []
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------- control
+
+    def reset(self) -> None:
+        """Forget the audio so far; the same sentence can be read again."""
+        if self._in_utterance:
+            self._decoder.end_utt()
+        self._pcm = bytearray()
+        self._next_slot = 0
+        self._final_extras = set()
+        self._previous_path: dict[int, tuple[str, int]] = {}
+        self.verdicts = []
+        self._decoder.start_utt()
+        self._in_utterance = True
+
+    @property
+    def done(self) -> bool:
+        return self._next_slot >= len(self._slots)
+
+    @property
+    def audio_seconds(self) -> float:
+        return len(self._pcm) / (2 * SAMPLES_PER_FRAME) * FRAME_SECONDS
+
+    def push(self, pcm: bytes) -> list[WordVerdict]:
+        """Feed the next chunk (PCM16 little-endian, 16 kHz mono); returns verdicts that became final."""
+        if not self._in_utterance:
+            raise RuntimeError("the utterance is finished; call reset() to start again")
+        self._pcm.extend(pcm)
+        self._decoder.process_raw(bytes(pcm), False, False)
+        return self._finalise(final=False)
+
+    def finish(self) -> list[WordVerdict]:
+        """The utterance ended: decide every word still open."""
+        if not self._in_utterance:
+            return []
+        self._decoder.end_utt()
+        self._in_utterance = False
+        return self._finalise(final=True)
+
+    # ------------------------------------------------------------------------------------------ decisions
+
+    def _finalise(self, final: bool) -> list[WordVerdict]:
+        if self._decoder.hyp() is None:
+            path: list[DecodedWord] = []
+        else:
+            path = decoded_words(self._decoder, self._grammar)
+        now = len(self._pcm) // (2 * SAMPLES_PER_FRAME)
+        new: list[WordVerdict] = []
+        by_slot = {d.choice.slot: (position, d) for position, d in enumerate(path) if d.choice.slot is not None}
+        previous = self._previous_path
+        self._previous_path = {d.choice.slot: (d.name, d.start_frame) for d in path if d.choice.slot is not None}
+
+        def stable(decoded: DecodedWord) -> bool:
+            return previous.get(decoded.choice.slot) == (decoded.name, decoded.start_frame)
+
+        while self._next_slot < len(self._slots):
+            slot = self._slots[self._next_slot]
+            found = by_slot.get(slot.index)
+            later = [d for d in path if d.choice.slot is not None and d.choice.slot > slot.index]
+            if found is not None:
+                position, decoded = found
+                followed = position < len(path) - 1
+                waited = now - decoded.end_frame
+                ready = final or (
+                    stable(decoded) and ((followed and waited >= self.hold_frames) or waited >= self.pause_frames)
+                )
+                if not ready:
+                    break
+                new.extend(self._extras_before(path, position, now))
+                new.append(self._verdict(slot.index, path, position, now))
+            else:
+                # skipped: final once the next reference word is steadily decoded, itself followed, and well
+                # under way, and this word was absent before too (early partial paths skip words freely)
+                following = by_slot.get(slot.index + 1)
+                ready = final or (
+                    following is not None
+                    and slot.index not in previous
+                    and stable(following[1])
+                    and following[0] < len(path) - 1
+                    and now - following[1].end_frame >= self.hold_frames
+                )
+                if not ready:
+                    break
+                new.append(self._omission(slot.index, later[0] if later else None, now))
+            self._next_slot += 1
+        if final:
+            new.extend(self._extras_before(path, len(path), now))
+        self.verdicts.extend(new)
+        return new
+
+    def _extras_before(self, path: list[DecodedWord], position: int, now: int) -> list[WordVerdict]:
+        result = []
+        for decoded in path[:position]:
+            key = (decoded.name, decoded.start_frame)
+            if decoded.choice.kind != "insertion" or key in self._final_extras:
+                continue
+            self._final_extras.add(key)
+            result.append(
+                WordVerdict(
+                    index=None,
+                    text=decoded.choice.text,
+                    start=round(decoded.start_frame * FRAME_SECONDS, 2),
+                    end=round((decoded.end_frame + 1) * FRAME_SECONDS, 2),
+                    error="insertion",
+                    accuracy=0.0,
+                    expected_ipa="",
+                    heard_ipa=_ipa(decoded.choice.phones),
+                    rule=None,
+                    decided_at=round(now * FRAME_SECONDS, 2),
+                )
+            )
+        return result
+
+    def _verdict(self, index: int, path: list[DecodedWord], position: int, now: int) -> WordVerdict:
+        slot = self._slots[index]
+        decoded = path[position]
+        feature = SlotFeature(slot, decoded)
+        if decoded.choice.kind == "variant":
+            feature.evidence = self._evidence(bytes(self._pcm), path, position, slot)
+        decision = decide_slot(feature, self.calibration)
+        flagged = decision.error == "mispronunciation"
+        expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
+        return WordVerdict(
+            index=index,
+            text=slot.text,
+            start=round(decoded.start_frame * FRAME_SECONDS, 2),
+            end=round((decoded.end_frame + 1) * FRAME_SECONDS, 2),
+            error=decision.error,
+            accuracy=round(100.0 * (1.0 - decision.confidence) if flagged else 100.0 * decision.confidence, 1),
+            expected_ipa=_ipa(expected),
+            heard_ipa=_ipa(decision.heard) if decision.heard else None,
+            rule=decision.rule,
+            decided_at=round(now * FRAME_SECONDS, 2),
+        )
+
+    def _omission(self, index: int, following: DecodedWord | None, now: int) -> WordVerdict:
+        slot = self._slots[index]
+        at = round(following.start_frame * FRAME_SECONDS, 2) if following is not None else round(now * FRAME_SECONDS, 2)
+        return WordVerdict(
+            index=index,
+            text=slot.text,
+            start=at,
+            end=at,
+            error="omission",
+            accuracy=0.0,
+            expected_ipa=_ipa(slot.canonical[0]),
+            heard_ipa="",
+            rule=None,
+            decided_at=round(now * FRAME_SECONDS, 2),
+        )

