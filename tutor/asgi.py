@@ -10,6 +10,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from .consumers import ConversationConsumer  # noqa: E402
+from .engine.voice import warm_in_background  # noqa: E402
 from .security import OriginCheckMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -20,3 +21,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if os.environ.get("PARLEY_WARM_VOICE", "1") == "1":
+    warm_in_background("en-us")

@@ -56,6 +56,11 @@ class Downstream:
         return dropped
 
     @property
+    def busy(self) -> bool:
+        """Audio is queued here or still playing out at the client."""
+        return bool(self._queue) or self._media_end > time.monotonic()
+
+    @property
     def queued_ms(self) -> float:
         return sum(len(chunk.pcm) for chunk in self._queue) / 2 / self.rate * 1000
 

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
 
@@ -26,6 +27,7 @@ from .protocol import (
     LEARNER_RATE,
     MAX_TUTOR_CHUNK_MS,
     PROTOCOL_VERSION,
+    TUTOR_RATE,
     BinaryFrame,
     CloseCode,
     FrameKind,
@@ -36,6 +38,9 @@ from .protocol import (
     parse_hello,
 )
 from .recording import AudioRecorder, FrameOutcome
+
+if TYPE_CHECKING:
+    from .engine.engine import ConversationEngine
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 60.0
@@ -84,6 +89,8 @@ class LiveConnection:
         self._paused = False
         self._closed = False
         self.client_buffer_ms = 0.0
+        self.engine: ConversationEngine | None = None
+        self._events: list[tuple[str, float, dict]] = []
         self._housekeeping: asyncio.Task | None = None
         self._hello_deadline = asyncio.get_running_loop().call_later(
             limits.hello_timeout_seconds, lambda: asyncio.ensure_future(self._close_with(CloseCode.HELLO_TIMEOUT))
@@ -105,7 +112,8 @@ class LiveConnection:
             elif message["type"] == "playback":
                 self.client_buffer_ms = float(message.get("buffered_ms") or 0.0)
         except ProtocolError as error:
-            await self._violation(error, fatal=self.session is None and error.code in {"hello_expected", "bad_version"})
+            fatal = self.session is None and error.code in {"hello_expected", "bad_version", "bad_lesson"}
+            await self._violation(error, fatal=fatal)
 
     async def receive_bytes(self, data: bytes) -> None:
         try:
@@ -128,9 +136,12 @@ class LiveConnection:
         self._hello_deadline.cancel()
         if self._housekeeping:
             self._housekeeping.cancel()
+        if self.engine is not None:
+            await self.engine.close()
         if self._downstream:
             await self._downstream.stop()
         if self.session is not None and self._recorder is not None:
+            await self._persist()
             self._recorder.close()
             ended = self.session.status == ConversationSession.Status.ENDED
             await database_sync_to_async(sessions.save_checkpoint)(
@@ -141,6 +152,7 @@ class LiveConnection:
 
     async def _hello(self, message: dict) -> None:
         hello = parse_hello(message)
+        plan = _lesson_plan(hello)
         try:
             session = await database_sync_to_async(sessions.open_session)(self.user, hello.session_id, hello.mode)
         except sessions.SessionNotFound as error:
@@ -152,7 +164,7 @@ class LiveConnection:
         self._recorder = AudioRecorder(
             sessions.audio_path(session), sessions.checkpoint_of(session), self.limits.flush_interval_seconds
         )
-        self._downstream = Downstream(self._send_bytes, rate=LEARNER_RATE)
+        self._downstream = Downstream(self._send_bytes, rate=LEARNER_RATE if plan is None else TUTOR_RATE)
         self._downstream.start()
         self._housekeeping = asyncio.create_task(self._keep_house())
         await self._send_text(
@@ -181,6 +193,21 @@ class LiveConnection:
                 limits=self.limits.public(),
             )
         )
+        if plan is not None:
+            from .engine.engine import ConversationEngine
+            from .engine.policy import POLICIES
+            from .engine.speaker import TutorSpeaker
+
+            policy = POLICIES.get(hello.policy or "expectation", POLICIES["expectation"])()
+            speaker = TutorSpeaker(self._downstream, self.emit)
+            self.engine = await ConversationEngine.create(plan, speaker, self.emit, policy=policy)
+            await self.engine.start()
+
+    async def emit(self, event_type: str, /, **fields) -> None:
+        """A tutor event: to the client now, to the conversation record at the next checkpoint."""
+        audio_time = self.engine.now if self.engine else self._recorder.audio_bytes / (2 * LEARNER_RATE)
+        self._events.append((event_type, round(audio_time, 3), fields))
+        await self._send_text(event(event_type, **fields))
 
     async def _control(self, action: str) -> None:
         assert self.session is not None and self._downstream is not None
@@ -205,7 +232,9 @@ class LiveConnection:
             return
         if self._recorder.write(frame.seq, frame.payload) == FrameOutcome.DUPLICATE:
             return
-        if self.session.mode == ConversationSession.Mode.ECHO and not self._paused:
+        if self.engine is not None:
+            self.engine.feed(frame.payload)
+        elif self.session.mode == ConversationSession.Mode.ECHO and not self._paused:
             self._downstream.enqueue(frame.payload)
         if self._recorder.flush_due():
             await self._persist()
@@ -223,6 +252,9 @@ class LiveConnection:
         checkpoint = self._recorder.flush()
         if checkpoint is not None:
             await database_sync_to_async(sessions.save_checkpoint)(self.session.pk, checkpoint)
+        if self._events:
+            events, self._events = self._events, []
+            await database_sync_to_async(sessions.record_events)(self.session.pk, events)
 
     async def _keep_house(self) -> None:
         """Flush audio at least every flush interval and touch the row while connected."""
@@ -254,3 +286,14 @@ class LiveConnection:
             await self._close(code)
         except Exception:  # the socket may already be gone; the close is then moot
             log.exception("closing the connection with %s failed", code)
+
+
+def _lesson_plan(hello):
+    if hello.lesson is None:
+        return None
+    from .engine.plan import LessonPlan, LessonPlanError
+
+    try:
+        return LessonPlan.from_dict(hello.lesson)
+    except LessonPlanError as error:
+        raise ProtocolError("bad_lesson", str(error)) from None

@@ -65,3 +65,20 @@ class ConversationSession(models.Model):
     @property
     def audio_relpath(self) -> str:
         return f"sessions/{self.user_id}/{self.id}/learner.pcm"
+
+
+class ConversationEvent(models.Model):
+    """Everything the tutor said, heard and judged in a session, in order (the record of the conversation)."""
+
+    session = models.ForeignKey(ConversationSession, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    audio_time = models.FloatField(help_text="learner-audio time in seconds when the event happened")
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "id"]
+        indexes = [models.Index(fields=["session", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.audio_time:.2f} s"

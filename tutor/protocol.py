@@ -20,6 +20,7 @@ LEARNER_RATE = 16000
 LEARNER_FRAME_MS = 20
 LEARNER_FRAME_BYTES = LEARNER_RATE * LEARNER_FRAME_MS // 1000 * 2
 MAX_TUTOR_CHUNK_MS = 40
+TUTOR_RATE = 22050  # the synthesiser's output rate (speech.synthesis.DEFAULT_OUTPUT_RATE)
 MAX_PING_PAYLOAD = 64
 
 
@@ -98,6 +99,8 @@ class Hello:
     protocol: int
     session_id: str | None
     mode: str
+    lesson: dict | None = None  # an inline lesson plan (see tutor.engine.plan) for mode "lesson"
+    policy: str | None = None  # the turn-taking policy to run, for benchmarks
 
 
 def decode_text(text: str, max_bytes: int) -> dict[str, Any]:
@@ -128,8 +131,14 @@ def parse_hello(event: dict[str, Any]) -> Hello:
     mode = event.get("mode", "echo")
     if mode not in SESSION_MODES:
         raise ProtocolError("bad_message", f"mode must be one of {sorted(SESSION_MODES)}")
-    return Hello(version, session_id, mode)
+    lesson = event.get("lesson")
+    if mode == "lesson" and not isinstance(lesson, dict):
+        raise ProtocolError("bad_message", 'mode "lesson" needs a "lesson" object')
+    policy = event.get("policy")
+    if policy is not None and not isinstance(policy, str):
+        raise ProtocolError("bad_message", "policy must be a string")
+    return Hello(version, session_id, mode, lesson if mode == "lesson" else None, policy)
 
 
-def event(kind: str, **fields: Any) -> str:
-    return json.dumps({"type": kind, **fields}, separators=(",", ":"))
+def event(event_type: str, /, **fields: Any) -> str:
+    return json.dumps({"type": event_type, **fields}, separators=(",", ":"))

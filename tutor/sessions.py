@@ -87,3 +87,12 @@ def sessions_visible_to(user: User):
         taught = User.objects.filter(classes_joined__teacher=user)
         return ConversationSession.objects.filter(Q(user=user) | Q(user__in=taught))
     return ConversationSession.objects.filter(user=user)
+
+
+def record_events(session_id: uuid.UUID, events: list[tuple[str, float, dict]]) -> None:
+    from .models import ConversationEvent
+
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(session_id=session_id, kind=kind, audio_time=audio_time, payload=payload)
+        for kind, audio_time, payload in events
+    )

@@ -1,0 +1,144 @@
+"""A lesson conversation through the WebSocket: the engine listens, judges, and speaks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from speech.audio import read_wav
+from tests.conftest import FIXTURES, websocket
+from tutor.models import ConversationEvent
+from tutor.protocol import HEADER, LEARNER_FRAME_BYTES, PROTOCOL_VERSION, BinaryFrame, FrameKind
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_voice():
+    from tutor.engine.voice import tutor_voice
+
+    tutor_voice("en-us")
+
+
+FOX = "The quick brown fox jumps over the lazy dog. Then it sits down and thinks about lunch."
+SILENCE = bytes(LEARNER_FRAME_BYTES)
+
+
+class Learner:
+    """Plays the learner's side in real time and keeps everything the tutor sends."""
+
+    def __init__(self, communicator):
+        self.communicator = communicator
+        self.seq = 0
+        self.events: list[dict] = []
+        self.tutor_frames = 0
+        self.last_tutor_audio = 0.0
+
+    async def say(self, frames: list[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for index, pcm in enumerate(frames):
+            await self.communicator.send_to(bytes_data=BinaryFrame(FrameKind.LEARNER_AUDIO, self.seq, 0, pcm).encode())
+            self.seq += 1
+            await self.drain(until=start + (index + 1) * 0.02)
+
+    async def drain(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        while (remaining := until - loop.time()) > 0:
+            # receive_output's own timeout would cancel the application: poll instead.
+            if await self.communicator.receive_nothing(timeout=remaining, interval=0.002):
+                return
+            message = await self.communicator.receive_output(timeout=1)
+            if message.get("bytes"):
+                kind = HEADER.unpack_from(message["bytes"])[0]
+                if kind == FrameKind.TUTOR_AUDIO:
+                    self.tutor_frames += 1
+                    self.last_tutor_audio = loop.time()
+            elif message.get("text"):
+                self.events.append(json.loads(message["text"]))
+
+    async def wait_for_tutor_to_finish(self, quiet: float = 0.6, limit: float = 30.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            await self.say([SILENCE] * 10)
+            prompted = any(caption["kind"] == "prompt" for caption in self.of("caption"))
+            if prompted and loop.time() - self.last_tutor_audio > quiet:
+                return
+        raise AssertionError("the tutor never stopped talking")
+
+    def of(self, kind: str) -> list[dict]:
+        return [event for event in self.events if event["type"] == kind]
+
+
+def fox_frames() -> list[bytes]:
+    pcm = read_wav(FIXTURES / "learner_fox.wav").pcm16()
+    return [pcm[i : i + LEARNER_FRAME_BYTES] for i in range(0, len(pcm) - LEARNER_FRAME_BYTES + 1, LEARNER_FRAME_BYTES)]
+
+
+async def start_lesson(personas, items, policy=None) -> Learner:
+    communicator = websocket(personas["cookies"]["learner"])
+    connected, _ = await communicator.connect()
+    assert connected
+    hello = {
+        "type": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "mode": "lesson",
+        "lesson": {"lang": "en-us", "items": items},
+    }
+    if policy:
+        hello["policy"] = policy
+    await communicator.send_json_to(hello)
+    welcome = await communicator.receive_json_from(timeout=60)
+    assert welcome["type"] == "welcome" and welcome["downstream"]["sample_rate"] == 22050
+    learner = Learner(communicator)
+    learner.session_id = welcome["session_id"]
+    return learner
+
+
+async def test_a_correct_reading_is_judged_word_by_word_and_the_tutor_answers_at_once(personas):
+    learner = await start_lesson(personas, [{"kind": "repeat", "text": FOX}])
+    await learner.wait_for_tutor_to_finish()
+    assert [event["kind"] for event in learner.of("caption")][:1] == ["greeting"]
+    assert learner.of("item")[0]["text"] == FOX
+    await learner.say(fox_frames())
+    await learner.say([SILENCE] * 75)
+    verdicts = [verdict for verdict in learner.of("verdict") if verdict["word_index"] is not None]
+    words = [word.strip(".").lower() for word in FOX.split()]
+    assert [verdict["word_index"] for verdict in verdicts] == list(range(len(words)))
+    assert [verdict["text"] for verdict in verdicts] == words
+    assert all(verdict["end"] < verdict["decided_at"] for verdict in verdicts)
+    # A correct reading: word-level accuracy belongs to the scorer's benchmark; here most words must pass.
+    assert sum(verdict["error"] != "none" for verdict in verdicts) <= 3
+    assert learner.of("summary"), learner.events
+    await learner.communicator.disconnect()
+    kinds = await sync_to_async(
+        lambda: list(ConversationEvent.objects.filter(session_id=learner.session_id).values_list("kind", flat=True))
+    )()
+    assert {"lesson", "item", "verdict", "caption", "summary"} <= set(kinds)
+
+
+async def test_the_learner_cutting_in_stops_the_tutor(personas):
+    learner = await start_lesson(personas, [{"kind": "repeat", "text": FOX}])
+    for _ in range(100):  # until the greeting has begun
+        await learner.say([SILENCE] * 10)
+        if learner.tutor_frames > 10:
+            break
+    assert learner.tutor_frames > 10
+    await learner.say(fox_frames()[:60])  # the learner starts reading over the tutor
+    stops = learner.of("stop_playback")
+    assert stops and stops[0]["reason"] == "barge_in"
+    await learner.communicator.disconnect()
+
+
+async def test_an_invalid_lesson_is_refused_with_a_clear_error(personas):
+    communicator = websocket(personas["cookies"]["learner"])
+    await communicator.connect()
+    await communicator.send_json_to(
+        {"type": "hello", "protocol": PROTOCOL_VERSION, "mode": "lesson", "lesson": {"items": [{"kind": "sing"}]}}
+    )
+    error = await communicator.receive_json_from(timeout=10)
+    assert error["code"] == "bad_lesson" and "kind must be one of" in error["message"]

@@ -1,0 +1,320 @@
+"""The per-session conversation engine.
+
+Every 200 ms of learner audio (a *tick*) the engine updates what it hears —
+voice activity, the streaming pronunciation verdicts on the expected sentence —
+builds a `TickState` and asks its policy for one `Action`, which it carries
+out: stay silent, backchannel, take the turn, yield to a barge-in, correct a
+word now or at the next pause, or nudge. Model work (VAD, decoding) runs in the
+session's own worker thread, never on the event loop; speech is rendered by the
+shared synthesiser and played by the `TutorSpeaker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from speech.pronunciation.scorer import reference_words
+from speech.scoring import StreamingAssessor, UnknownWordError, UnsupportedLanguageError, WordVerdict
+from speech.teaching import contrast_pair
+
+from .plan import LessonItem, LessonPlan
+from .policy import Action, ExpectationPolicy, Policy, TickState
+from .speaker import TutorSpeaker
+from .vad import VoiceActivity, VoiceState
+from .voice import TutorVoice, tutor_voice
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.2
+TICK_BYTES = int(16000 * TICK_SECONDS) * 2
+PREROLL_BYTES = int(16000 * 0.4) * 2  # audio before the detected onset that the decoder also gets
+
+SendEvent = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class ItemProgress:
+    """What happened during the current item; reset when the next item is presented."""
+
+    index: int
+    presented_at: float  # learner-audio time at which the prompt started
+    assessor: StreamingAssessor | None
+    audio_offset: float  # learner-audio time of the assessor's time zero (set when decoding starts)
+    expected_words: int  # words of the sentence the learner is expected to say (0: a free answer)
+    verdicts: list[WordVerdict] = field(default_factory=list)
+    learner_has_spoken: bool = False
+    corrections_pending: list[WordVerdict] = field(default_factory=list)
+    corrected: set[int] = field(default_factory=set)
+    decoding: bool = False  # the assessor is fed from the learner's first speech onset on
+    preroll: bytearray = field(default_factory=bytearray)
+    tutor_last_spoke: float = 0.0  # waiting for the learner counts from the end of the tutor's turn
+    last_backchannel: float = -1e9
+    last_nudge: float = -1e9
+    finished: bool = False
+
+
+@dataclass
+class EngineStats:
+    ticks: int = 0
+    tick_cpu_ms: list[float] = field(default_factory=list)
+    actions: dict[str, int] = field(default_factory=dict)
+
+
+class ConversationEngine:
+    def __init__(
+        self,
+        plan: LessonPlan,
+        speaker: TutorSpeaker,
+        send_event: SendEvent,
+        voice: TutorVoice,
+        policy: Policy | None = None,
+    ):
+        self.plan = plan
+        self.policy = policy or ExpectationPolicy()
+        self.stats = EngineStats()
+        self._speaker = speaker
+        self._send_event = send_event
+        self._voice = voice
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-engine")
+        self._vad: VoiceActivity | None = None
+        self._pending_audio = bytearray()
+        self._item: ItemProgress | None = None
+        self._done = False
+        self._audio_arrived = asyncio.Event()
+        self._runner: asyncio.Task | None = None
+        self.scores: list[dict] = []
+
+    @classmethod
+    async def create(
+        cls, plan: LessonPlan, speaker: TutorSpeaker, send_event: SendEvent, **options
+    ) -> ConversationEngine:
+        voice = await asyncio.to_thread(tutor_voice, plan.lang)
+        engine = cls(plan, speaker, send_event, voice, **options)
+        engine._vad = await asyncio.get_running_loop().run_in_executor(engine._worker, VoiceActivity)
+        return engine
+
+    @property
+    def now(self) -> float:
+        """Learner-audio time in seconds: the engine's clock."""
+        return self._vad.time if self._vad else 0.0
+
+    async def start(self) -> None:
+        self._runner = asyncio.create_task(self._run())
+        await self._send_event("lesson", title=self.plan.title, items=len(self.plan.items), lang=self.plan.lang)
+        self._speaker.say(self._voice.synthesizer.speak(self.plan.greeting), "greeting")
+        await self._present(0)
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+        await self._speaker.close()
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    # --- listening ------------------------------------------------------------------------
+
+    def feed(self, pcm: bytes) -> None:
+        """Learner audio in arrival order; returns at once (the ticks run in the engine's own task)."""
+        self._pending_audio += pcm
+        self._audio_arrived.set()
+
+    @property
+    def backlog_seconds(self) -> float:
+        return len(self._pending_audio) / 2 / 16000
+
+    async def _run(self) -> None:
+        while True:
+            await self._audio_arrived.wait()
+            self._audio_arrived.clear()
+            while len(self._pending_audio) >= TICK_BYTES:
+                chunk = bytes(self._pending_audio[:TICK_BYTES])
+                del self._pending_audio[:TICK_BYTES]
+                try:
+                    await self._tick(chunk)
+                except Exception:
+                    log.exception("tick failed; the conversation goes on")
+
+    async def _tick(self, chunk: bytes) -> None:
+        item = self._item
+        started = time.thread_time()
+        voice, verdicts, cpu_ms = await asyncio.get_running_loop().run_in_executor(
+            self._worker, self._listen, chunk, item
+        )
+        self.stats.ticks += 1
+        self.stats.tick_cpu_ms.append(cpu_ms + (time.thread_time() - started) * 1000)
+        if item is None or item is not self._item:
+            return
+        if voice.speaking:
+            item.learner_has_spoken = True
+        if self._speaker.speaking:
+            item.tutor_last_spoke = self.now
+        for verdict in verdicts:
+            await self._on_verdict(item, verdict)
+        action = self.policy.decide(self._state(item, voice))
+        self.stats.actions[action.value] = self.stats.actions.get(action.value, 0) + 1
+        await self._act(action, item)
+
+    def _listen(self, chunk: bytes, item: ItemProgress | None) -> tuple[VoiceState, list[WordVerdict], float]:
+        """Voice activity, then decoding of the expected sentence from the first speech onset on.
+
+        Decoding starts at the onset (with a short pre-roll) rather than at the prompt, so the
+        seconds of silence while the tutor presents the item do not reach the decoder.
+        """
+        started = time.thread_time()
+        voice = self._vad.push(chunk)
+        verdicts: list[WordVerdict] = []
+        if item is not None and item.assessor is not None:
+            if item.decoding:
+                verdicts = item.assessor.push(chunk)
+            elif voice.speaking:
+                audio = bytes(item.preroll[-PREROLL_BYTES:]) + chunk
+                item.decoding = True
+                item.audio_offset = self._vad.time - len(audio) / 2 / 16000
+                verdicts = item.assessor.push(audio)
+            else:
+                item.preroll = (item.preroll + chunk)[-PREROLL_BYTES:]
+        return voice, verdicts, (time.thread_time() - started) * 1000
+
+    def _state(self, item: ItemProgress, voice: VoiceState) -> TickState:
+        now = self.now
+        expected = item.expected_words if item.assessor else 0
+        judged = sum(1 for verdict in item.verdicts if verdict.index is not None)
+        since_speech = voice.silence_seconds(now) if item.learner_has_spoken else now - item.tutor_last_spoke
+        pending = None
+        if item.corrections_pending:
+            pending = self.plan.items[item.index].correction_policy
+        return TickState(
+            now=now,
+            learner_speaking=voice.speaking,
+            speech_s=voice.speech_seconds(now),
+            silence_s=since_speech,
+            learner_has_spoken=item.learner_has_spoken,
+            tutor_speaking=self._speaker.speaking,
+            expected_words=expected,
+            words_judged=judged,
+            pending_correction=pending,
+            since_backchannel_s=now - item.last_backchannel,
+            since_nudge_s=now - item.last_nudge,
+            item_elapsed_s=now - item.presented_at,
+            time_limit_s=self.plan.items[item.index].time_limit_s,
+            patience=self.plan.patience,
+        )
+
+    async def _on_verdict(self, item: ItemProgress, verdict: WordVerdict) -> None:
+        item.verdicts.append(verdict)
+        fields = verdict.to_dict()
+        fields["start"] = round(verdict.start + item.audio_offset, 3)
+        fields["end"] = round(verdict.end + item.audio_offset, 3)
+        fields["decided_at"] = round(verdict.decided_at + item.audio_offset, 3)
+        fields["word_index"] = verdict.index
+        await self._send_event("verdict", item=item.index, **fields)
+        policy = self.plan.items[item.index].correction_policy
+        if verdict.error == "mispronunciation" and policy != "off" and verdict.index not in item.corrected:
+            item.corrections_pending.append(verdict)
+
+    # --- speaking -------------------------------------------------------------------------
+
+    async def _act(self, action: Action, item: ItemProgress) -> None:
+        if action is Action.YIELD:
+            await self._speaker.stop("barge_in")
+        elif action in (Action.CORRECT_NOW, Action.CORRECT_AT_PAUSE):
+            await self._correct(item, "immediate" if action is Action.CORRECT_NOW else "at_pause")
+        elif action is Action.BACKCHANNEL:
+            item.last_backchannel = self.now
+            self._speaker.say(self._voice.phrases.get("backchannel"), "backchannel")
+        elif action is Action.NUDGE:
+            item.last_nudge = self.now
+            self._speaker.say(self._voice.phrases.get("encourage"), "nudge")
+        elif action is Action.TAKE_TURN:
+            await self._finish_item(item)
+
+    async def _correct(self, item: ItemProgress, when: str) -> None:
+        verdict = item.corrections_pending.pop(0)
+        item.corrected.add(verdict.index)
+        text = f"not {verdict.heard_ipa or '?'}, {verdict.text}"
+        await self._send_event(
+            "correction",
+            item=item.index,
+            word=verdict.text,
+            word_index=verdict.index,
+            expected_ipa=verdict.expected_ipa,
+            heard_ipa=verdict.heard_ipa,
+            rule=verdict.rule,
+            when=when,
+            text=text,
+        )
+        if verdict.heard_ipa and verdict.expected_ipa:
+            clip = await asyncio.to_thread(
+                contrast_pair,
+                verdict.heard_ipa,
+                verdict.expected_ipa,
+                self._voice.rate,
+                said_word=None,
+                meant_word=verdict.text,
+            )
+            self._speaker.say(clip.stream(), "correction")
+        else:
+            self._speaker.say(self._voice.synthesizer.speak(f"Listen: {verdict.text}."), "correction")
+
+    async def _finish_item(self, item: ItemProgress) -> None:
+        if item.finished:
+            return
+        item.finished = True
+        lesson_item = self.plan.items[item.index]
+        mispronounced = [verdict for verdict in item.verdicts if verdict.error != "none" and verdict.index is not None]
+        judged = [verdict for verdict in item.verdicts if verdict.index is not None]
+        if judged:
+            accuracy = round(sum(verdict.accuracy for verdict in judged) / len(judged), 1)
+            self.scores.append({"item": item.index, "accuracy": accuracy, "errors": len(mispronounced)})
+            await self._send_event("item_result", item=item.index, accuracy=accuracy, errors=len(mispronounced))
+        if lesson_item.kind == "repeat" and not mispronounced:
+            self._speaker.say(self._voice.phrases.get("praise"), "praise")
+        elif lesson_item.kind != "repeat":
+            self._speaker.say(self._voice.phrases.get("backchannel"), "acknowledge")
+        await self._present(item.index + 1)
+
+    async def _present(self, index: int) -> None:
+        if index >= len(self.plan.items):
+            await self._close_lesson()
+            return
+        lesson_item = self.plan.items[index]
+        assessor = await asyncio.get_running_loop().run_in_executor(self._worker, self._assessor_for, lesson_item)
+        self._item = ItemProgress(
+            index=index,
+            presented_at=self.now,
+            assessor=assessor,
+            audio_offset=self.now,
+            expected_words=len(reference_words(lesson_item.text)) if assessor else 0,
+        )
+        await self._send_event(
+            "item",
+            index=index,
+            total=len(self.plan.items),
+            kind=lesson_item.kind,
+            text=lesson_item.text,
+            prompt=lesson_item.spoken_prompt,
+            time_limit_s=lesson_item.time_limit_s,
+        )
+        await self._send_event("progress", index=index, total=len(self.plan.items))
+        self._speaker.say(self._voice.synthesizer.speak(lesson_item.spoken_prompt), "prompt")
+
+    def _assessor_for(self, item: LessonItem) -> StreamingAssessor | None:
+        if item.kind != "repeat":
+            return None
+        try:
+            return StreamingAssessor(item.text, self.plan.lang)
+        except (UnsupportedLanguageError, UnknownWordError, ValueError) as error:
+            log.warning("no streaming verdicts for %r: %s", item.text, error)
+            return None
+
+    async def _close_lesson(self) -> None:
+        self._done = True
+        self._item = None
+        overall = round(sum(score["accuracy"] for score in self.scores) / len(self.scores), 1) if self.scores else None
+        await self._send_event("summary", items=self.scores, accuracy=overall)
+        self._speaker.say(self._voice.synthesizer.speak(self.plan.closing), "closing")
