@@ -151,6 +151,7 @@ class LiveConnection:
     # --- behaviour ------------------------------------------------------------------
 
     async def _hello(self, message: dict) -> None:
+        self._hello_deadline.cancel()
         hello = parse_hello(message)
         plan = _lesson_plan(hello)
         try:
@@ -241,6 +242,8 @@ class LiveConnection:
 
     async def _end(self, code: int = CloseCode.NORMAL) -> None:
         assert self.session is not None
+        if self.engine is not None:
+            await self.emit("engine_stats", **self.engine.stats.summary())
         await self._persist()
         self.session.status = ConversationSession.Status.ENDED
         await database_sync_to_async(sessions.end_session)(self.session.pk)

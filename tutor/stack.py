@@ -153,14 +153,14 @@ def _manage(environment: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=environment, check=True)
 
 
-def _wait_until_ready(url: str, child: subprocess.Popen, timeout: float = 120) -> bool:
+def _wait_until_ready(url: str, child: subprocess.Popen, timeout: float = 120, probe: str = "healthz") -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.poll() is None:
         try:
-            with urllib.request.urlopen(url + "healthz", timeout=2) as response:
+            with urllib.request.urlopen(url + probe, timeout=2) as response:
                 if response.status == 200:
                     return True
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+        except (urllib.error.URLError, urllib.error.HTTPError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
     return False

@@ -108,4 +108,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+    if request.GET.get("voice"):
+        from .engine.voice import voice_ready
+
+        if not voice_ready(request.GET["voice"]):
+            return JsonResponse({"ok": False, "voice": "warming up"}, status=503)
     return JsonResponse({"ok": True})

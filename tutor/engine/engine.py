@@ -63,6 +63,17 @@ class EngineStats:
     ticks: int = 0
     tick_cpu_ms: list[float] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
+    max_backlog_s: float = 0.0
+
+    def summary(self) -> dict:
+        cpu = sorted(self.tick_cpu_ms)
+        return {
+            "ticks": self.ticks,
+            "tick_cpu_ms_p50": round(cpu[len(cpu) // 2], 2) if cpu else None,
+            "tick_cpu_ms_p95": round(cpu[min(len(cpu) - 1, int(len(cpu) * 0.95))], 2) if cpu else None,
+            "max_backlog_s": round(self.max_backlog_s, 3),
+            "actions": dict(self.actions),
+        }
 
 
 class ConversationEngine:
@@ -132,6 +143,7 @@ class ConversationEngine:
             await self._audio_arrived.wait()
             self._audio_arrived.clear()
             while len(self._pending_audio) >= TICK_BYTES:
+                self.stats.max_backlog_s = max(self.stats.max_backlog_s, self.backlog_seconds - TICK_SECONDS)
                 chunk = bytes(self._pending_audio[:TICK_BYTES])
                 del self._pending_audio[:TICK_BYTES]
                 try:

@@ -36,6 +36,10 @@ def tutor_voice(lang: str) -> TutorVoice:
         return voice
 
 
+def voice_ready(lang: str = "en-us") -> bool:
+    return lang in _voices
+
+
 def warm_in_background(lang: str = "en-us") -> threading.Thread:
     """Load and warm a voice without holding up start-up, so the first lesson starts at once."""
     thread = threading.Thread(target=tutor_voice, args=(lang,), name=f"warm-voice-{lang}", daemon=True)

@@ -11,12 +11,14 @@ the client's TCP connection is cut mid-stream, then resumed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +172,39 @@ class Bench:
             await asyncio.sleep(0.05)
 
 
+@contextlib.contextmanager
+def running_server(url: str | None, origin: str | None = None) -> Iterator[tuple[str, str]]:
+    """The given server, or daphne started on a free loopback port for the duration."""
+    if url is not None:
+        yield url, origin or _origin_of(url)
+        return
+    port = _free_port()
+    log_path = Path(settings.VAR_DIR) / "bench-daphne.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tutor.asgi:application"],
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        if not _wait_until_ready(f"http://127.0.0.1:{port}/", server, timeout=120, probe="healthz?voice=en-us"):
+            raise CommandError(f"daphne did not start; see {log_path}")
+        url = f"ws://127.0.0.1:{port}/ws/conversation/"
+        yield url, origin or _origin_of(url)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _origin_of(url: str) -> str:
+    return url.replace("ws://", "http://").replace("wss://", "https://").split("/ws/")[0]
+
+
 class Command(BaseCommand):
     help = "Measure WebSocket round trip and stored-audio integrity on a real server; prints JSON."
 
@@ -181,24 +216,7 @@ class Command(BaseCommand):
     def handle(self, *args, frames: int, url: str | None, origin: str | None, **options):
         if frames < 10 or frames > 50_000:
             raise CommandError("--frames must be between 10 and 50000")
-        server = None
-        if url is None:
-            port = _free_port()
-            log_path = Path(settings.VAR_DIR) / "wsbench-daphne.log"
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(log_path, "w") as log:
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tutor.asgi:application"],
-                    env=os.environ.copy(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if not _wait_until_ready(f"http://127.0.0.1:{port}/", server, timeout=60):
-                server.kill()
-                raise CommandError(f"daphne did not start; see {log_path}")
-            url = f"ws://127.0.0.1:{port}/ws/conversation/"
-        origin = origin or url.replace("ws://", "http://").replace("wss://", "https://").split("/ws/")[0]
-        try:
+        with running_server(url, origin) as (url, origin):
             bench = Bench(url, origin, session_cookie_for("wsbench"))
             result = {
                 "server": url,
@@ -207,8 +225,4 @@ class Command(BaseCommand):
                 "echo_round_trip": asyncio.run(bench.echo_round_trip(frames)),
                 "integrity_after_forced_disconnect": asyncio.run(bench.integrity_after_cut(min(frames, 250))),
             }
-        finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=10)
         self.stdout.write(json.dumps(result, indent=2))

@@ -1,0 +1,187 @@
+"""Duplex-bench scenarios made from the learner-speech corpus (speech.corpus).
+
+Each scenario is a learner track around one or two corpus utterances plus the
+lesson it belongs to and annotations of what the tutor should do. The dev and
+eval sets take their utterances from the corpus's dev and eval sets, which use
+different voices and different sentences; the engine is tuned on dev only.
+
+Kinds, cycled in order:
+- read: a repeat-after-me item read after the prompt; the corpus's hesitations
+  become pauses; its mispronounced words are annotated.
+- read_with_pause: the same with a 1.2 s silence inserted mid-sentence.
+- barge_in: the learner starts reading while the tutor is still greeting.
+- backchannel: the tutor gives a long free-talk prompt and the learner says
+  "mm-hm" in the middle of it; then answers.
+- echo: the same without the learner's backchannel, with the tutor's own voice
+  leaking into the microphone.
+- timed: "talk for 8 seconds"; the tutor must speak up when the time is over.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from speech.audio import LEARNER_RATE, Audio, read_wav, write_wav
+from speech.corpus import build_corpus
+from speech.corpus_voices import EspeakVoice, PiperVoice
+
+KINDS = ("read", "read_with_pause", "barge_in", "backchannel", "echo", "timed")
+LEAD_IN_S = 9.0  # greeting and prompt play before the learner reads
+LONG_PROMPT = (
+    "Let's talk for a moment. Tell me about a place you like to visit, what you do there, "
+    "who you go with, and why you enjoy it. Take your time and say as much as you can."
+)
+BARGE_IN_AT_S = 2.0
+BACKCHANNEL_AT_S = 4.0
+ANSWER_AT_S = 17.0  # after the long prompt
+TIME_LIMIT_S = 8.0
+
+# The corpus voices used for scenarios: pip-installed engines only, disjoint between the sets.
+SCENARIO_VOICES = {
+    "dev": [PiperVoice(length_scale=1.0), EspeakVoice("en-us+m1", words_per_minute=150)],
+    "eval": [EspeakVoice("en-us+m4", words_per_minute=160), EspeakVoice("en-us+f2", words_per_minute=145)],
+}
+BACKCHANNEL_WORDS = ("mm-hm", "yeah", "okay", "uh-huh")
+
+
+@dataclass
+class Track:
+    samples: list[np.ndarray]
+    seconds: float = 0.0
+
+    def silence(self, seconds: float) -> None:
+        self.add(np.zeros(int(seconds * LEARNER_RATE), np.float32))
+
+    def add(self, samples: np.ndarray) -> float:
+        start = self.seconds
+        self.samples.append(samples.astype(np.float32))
+        self.seconds += len(samples) / LEARNER_RATE
+        return start
+
+    def until(self, seconds: float) -> None:
+        if seconds > self.seconds:
+            self.silence(seconds - self.seconds)
+
+    def audio(self) -> Audio:
+        return Audio(np.concatenate(self.samples), LEARNER_RATE)
+
+
+def _speech_span(annotation: dict) -> tuple[float, float]:
+    spoken = [word for word in annotation["words"] if word["error"] != "omission"]
+    return spoken[0]["start"], spoken[-1]["end"]
+
+
+def _utterance_events(annotation: dict, offset: float) -> list[dict]:
+    events = [
+        {"type": "mispronunciation", "word": word["word"], "start": word["start"] + offset, "end": word["end"] + offset}
+        for word in annotation["words"]
+        if word["error"] == "mispronunciation"
+    ]
+    events += [
+        {"type": "pause", "start": round(h["start"] + offset, 3), "end": round(h["end"] + offset, 3)}
+        for h in annotation.get("hesitations", [])
+        if h["end"] - h["start"] >= 0.4
+    ]
+    return events
+
+
+def _with_inserted_pause(audio: Audio, annotation: dict, pause_s: float) -> tuple[Audio, dict, tuple[float, float]]:
+    """Split between the middle two spoken words and insert silence; shift later word times."""
+    spoken = [word for word in annotation["words"] if word["error"] != "omission"]
+    middle = spoken[len(spoken) // 2 - 1]
+    cut = middle["end"]
+    index = int(cut * LEARNER_RATE)
+    samples = np.concatenate([audio.samples[:index], np.zeros(int(pause_s * LEARNER_RATE)), audio.samples[index:]])
+    shifted = json.loads(json.dumps(annotation))
+    for word in shifted["words"]:
+        if word["start"] >= cut:
+            word["start"] += pause_s
+            word["end"] += pause_s
+    for hesitation in shifted.get("hesitations", []):
+        if hesitation["start"] >= cut:
+            hesitation["start"] += pause_s
+            hesitation["end"] += pause_s
+    return Audio(samples.astype(np.float32), LEARNER_RATE), shifted, (cut, cut + pause_s)
+
+
+def _backchannel_audio(word: str) -> np.ndarray:
+    from speech.synthesis import Synthesizer, voice_for
+
+    samples = Synthesizer(voice_for("en-us"), rate=LEARNER_RATE).render(word)
+    return samples * 0.8
+
+
+def make_scenarios(corpus_set: str, seed: int, count: int, out: Path, corpus_dir: Path) -> list[Path]:
+    rng = random.Random(f"duplex:{corpus_set}:{seed}")
+    utterances = build_corpus(
+        corpus_set, seed, corpus_dir, count=count * 2, voices=SCENARIO_VOICES[corpus_set], accent_voices=[]
+    )
+    annotations = [json.loads((corpus_dir / f"{u.id}.json").read_text()) for u in utterances]
+    # Hand-made omissions and insertions make poor "read" lessons; keep utterances that say every word.
+    usable = [a for a in annotations if all(w["error"] in ("none", "mispronunciation") for w in a["words"])]
+    usable = usable or annotations
+    folders = []
+    for index in range(count):
+        kind = KINDS[index % len(KINDS)]
+        annotation = usable[index % len(usable)]
+        audio = read_wav(corpus_dir / annotation["audio"]).to(LEARNER_RATE)
+        folder = out / f"{corpus_set}-{index:03d}-{kind}"
+        folder.mkdir(parents=True, exist_ok=True)
+        track, events, lesson = _compose(kind, audio, annotation, rng)
+        write_wav(folder / "learner.wav", track.audio())
+        spec = {**lesson, "events": events, "echo": kind == "echo", "source": annotation["id"], "kind": kind}
+        (folder / "scenario.json").write_text(json.dumps(spec, indent=2))
+        folders.append(folder)
+    return folders
+
+
+def _compose(kind: str, audio: Audio, annotation: dict, rng: random.Random) -> tuple[Track, list[dict], dict]:
+    track = Track([])
+    text = annotation["text"]
+    policy = "immediate" if rng.random() < 0.5 else "at_pause"
+    repeat = {"lang": "en-us", "items": [{"kind": "repeat", "text": text, "correction_policy": policy}]}
+    events: list[dict] = []
+    if kind in ("read", "read_with_pause", "barge_in"):
+        if kind == "read_with_pause":
+            audio, annotation, (pause_start, pause_end) = _with_inserted_pause(audio, annotation, 1.2)
+        track.silence(BARGE_IN_AT_S if kind == "barge_in" else LEAD_IN_S)
+        offset = track.add(audio.samples)
+        first, last = _speech_span(annotation)
+        events += _utterance_events(annotation, offset)
+        if kind == "read_with_pause":
+            events.append(
+                {"type": "pause", "start": round(offset + pause_start, 3), "end": round(offset + pause_end, 3)}
+            )
+        if kind == "barge_in":
+            events.append({"type": "barge_in", "t": round(offset + first, 3)})
+        events.append({"type": "turn_end", "t": round(offset + last, 3)})
+        return track, events, repeat
+    free = {"kind": "free", "prompt": LONG_PROMPT, "correction_policy": "off"}
+    if kind == "timed":
+        lesson = {
+            "lang": "en-us",
+            "items": [{**free, "prompt": "Talk for eight seconds about your day.", "time_limit_s": TIME_LIMIT_S}],
+        }
+        track.silence(4.0)
+        track.add(audio.samples[: int(min(audio.seconds, TIME_LIMIT_S - 4.5) * LEARNER_RATE)])
+        track.until(TIME_LIMIT_S + 3.0)
+        events.append({"type": "timed_prompt", "t": TIME_LIMIT_S})
+        return track, events, lesson
+    lesson = {"lang": "en-us", "items": [free]}
+    if kind == "backchannel":
+        track.silence(BACKCHANNEL_AT_S)
+        word = rng.choice(BACKCHANNEL_WORDS)
+        start = track.add(_backchannel_audio(word))
+        events.append({"type": "learner_backchannel", "start": round(start, 3), "end": round(track.seconds, 3)})
+    if kind == "echo":
+        events.append({"type": "echo", "start": 0.0, "end": ANSWER_AT_S - 0.5})
+    track.until(ANSWER_AT_S)
+    offset = track.add(audio.samples)
+    _first, last = _speech_span(annotation)
+    events.append({"type": "turn_end", "t": round(offset + last, 3)})
+    return track, events, lesson
