@@ -25,7 +25,9 @@ from phonemizer.backend.espeak.wrapper import EspeakWrapper
 from phonemizer.separator import Separator
 
 DEFAULT_LANG = "en-us"
-CMUDICT_LANGS = frozenset({"en-us", "en", "en-gb", "en-029", "en-gb-scotland", "en-gb-x-rp"})
+# CMUdict is American: other Englishes (en-gb, en-gb-scotland, ...) get espeak-ng's accent-specific phones,
+# so that a learner copying a British model is not judged against US vowels.
+CMUDICT_LANGS = frozenset({"en-us", "en"})
 
 Source = Literal["cmudict", "espeak"]
 
@@ -409,29 +411,37 @@ def _spoken_parts(token: str, lang: str) -> list[str]:
 
 
 def _is_english(lang: str) -> bool:
-    return lang.lower() in CMUDICT_LANGS or lang.lower().startswith("en-")
+    return lang.lower() == "en" or lang.lower().startswith("en-")
+
+
+def _uses_cmudict(lang: str) -> bool:
+    return lang.lower() in CMUDICT_LANGS
 
 
 # ----------------------------------------------------------------------------------------------------- public
 
 
 def pronounce(text: str, lang: str = DEFAULT_LANG) -> Pronunciation:
-    """Word-by-word pronunciation of text: CMUdict first for English, espeak-ng for the rest."""
+    """Word-by-word pronunciation of text: CMUdict first for US English, espeak-ng for the rest.
+
+    ARPAbet is given for every English variant where espeak's phones map onto it.
+    """
     spoken_words = normalise(text, lang)
-    english = _is_english(lang)
-    missing = [spoken for spoken, _ in spoken_words if not (english and spoken in _cmudict())]
+    english, cmudict = _is_english(lang), _uses_cmudict(lang)
+    missing = [spoken for spoken, _ in spoken_words if not (cmudict and spoken in _cmudict())]
     espeak_result = dict(zip(sorted(set(missing)), espeak_phones(sorted(set(missing)), lang), strict=True))
     words: list[WordPron] = []
     fallback_words: list[str] = []
     for spoken, written in spoken_words:
-        if english and spoken in _cmudict():
+        if cmudict and spoken in _cmudict():
             arpabet = _cmudict()[spoken][0]
             words.append(WordPron(spoken, arpabet_to_ipa(arpabet), list(arpabet), "cmudict", written))
             continue
         phones = espeak_result[spoken]
         arpabet = None
-        if english:
+        if cmudict:
             fallback_words.append(spoken)
+        if english:
             try:
                 arpabet = ipa_to_arpabet(phones, stress_digits=False)
             except ValueError:

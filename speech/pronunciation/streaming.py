@@ -10,9 +10,10 @@ the canonical forms on the word's own audio (the same evidence test as the whole
 
 from __future__ import annotations
 
+from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
-from speech.pronunciation.scorer import SlotFeature, VariantEvidence, decide_slot, reference_words
+from speech.pronunciation.scorer import SlotFeature, VariantEvidence, add_gap_speech, decide_slot, reference_words
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
@@ -122,7 +123,6 @@ class StreamingAssessor:
         while self._next_slot < len(self._slots):
             slot = self._slots[self._next_slot]
             found = by_slot.get(slot.index)
-            later = [d for d in path if d.choice.slot is not None and d.choice.slot > slot.index]
             if found is not None:
                 position, decoded = found
                 followed = position < len(path) - 1
@@ -147,7 +147,7 @@ class StreamingAssessor:
                 )
                 if not ready:
                     break
-                new.append(self._omission(slot.index, later[0] if later else None, now))
+                new.append(self._skipped(slot.index, path, now))
             self._next_slot += 1
         if final:
             new.extend(self._extras_before(path, len(path), now))
@@ -199,18 +199,25 @@ class StreamingAssessor:
             decided_at=round(now * FRAME_SECONDS, 2),
         )
 
-    def _omission(self, index: int, following: DecodedWord | None, now: int) -> WordVerdict:
+    def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:
+        """An omitted word, or one replaced by something else (speech between its neighbours)."""
         slot = self._slots[index]
-        at = round(following.start_frame * FRAME_SECONDS, 2) if following is not None else round(now * FRAME_SECONDS, 2)
+        feature = SlotFeature(slot, None)
+        audio = Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE)
+        add_gap_speech(audio, path, [feature])
+        feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
+        decision = decide_slot(feature, self.calibration)
+        following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
+        at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
             index=index,
             text=slot.text,
             start=at,
             end=at,
-            error="omission",
+            error=decision.error,
             accuracy=0.0,
             expected_ipa=_ipa(slot.canonical[0]),
-            heard_ipa="",
-            rule=None,
+            heard_ipa=None if decision.error == "mispronunciation" else "",
+            rule=decision.rule,
             decided_at=round(now * FRAME_SECONDS, 2),
         )

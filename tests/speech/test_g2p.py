@@ -86,6 +86,17 @@ def test_other_languages_use_espeak_and_keep_their_numbers():
     assert pronunciation.words[1].ipa == ["v", "ɛ̃", "t", "e", "œ̃"]
 
 
+def test_british_english_gets_british_phones_not_cmudict():
+    british = g2p.pronounce("car", "en-gb")
+    american = g2p.pronounce("car", "en-us")
+
+    assert british.words[0].source == "espeak" and british.fallback_words == []
+    assert "ɹ" not in british.words[0].ipa  # non-rhotic
+    assert american.words[0].ipa == ["k", "ɑ", "ɹ"]
+    assert british.words[0].arpabet == ["K", "AA"]
+    assert [w.text for w in g2p.pronounce("21", "en-gb").words] == ["twenty", "one"]
+
+
 def test_espeak_backend_is_created_once_per_language():
     assert g2p.espeak_backend("en-us") is g2p.espeak_backend("en-us")
 

