@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
 
@@ -95,6 +96,12 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("lessons:edit", args=[self.pk])
+
+    def get_learner_url(self) -> str:
+        return reverse("lessons:detail", args=[self.pk])
 
 
 class LessonItem(models.Model):
