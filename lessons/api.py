@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import Field
 
@@ -187,7 +187,7 @@ def create_lesson(request, payload: LessonDocument):
     teacher = _teacher(request)
     with transaction.atomic():
         lesson = transfer.create_lesson_from_document(teacher, payload)
-    return 201, _lesson_out(teacher, lesson)
+    return Status(201, _lesson_out(teacher, lesson))
 
 
 @api.get("/lessons/{lesson_id}", response=LessonOut, tags=["lessons"])
@@ -207,19 +207,19 @@ def replace_lesson(request, lesson_id: int, payload: LessonDocument):
         replacement.delete()
         services.do_set_lesson_published(request.user, lesson, payload.is_published)
     lesson.refresh_from_db()
-    return 200, _lesson_out(request.user, lesson)
+    return Status(200, _lesson_out(request.user, lesson))
 
 
 @api.delete("/lessons/{lesson_id}", response={204: None}, tags=["lessons"])
 def delete_lesson(request, lesson_id: int):
     services.do_delete_lesson(request.user, _own_lesson(request, lesson_id))
-    return 204, None
+    return Status(204, None)
 
 
 @api.post("/lessons/{lesson_id}/publish", response={200: LessonOut, 422: Problem}, tags=["lessons"])
 def publish_lesson(request, lesson_id: int):
     lesson = services.do_set_lesson_published(request.user, _own_lesson(request, lesson_id), True)
-    return 200, _lesson_out(request.user, lesson)
+    return Status(200, _lesson_out(request.user, lesson))
 
 
 @api.post("/lessons/{lesson_id}/unpublish", response=LessonOut, tags=["lessons"])
@@ -231,7 +231,7 @@ def unpublish_lesson(request, lesson_id: int) -> dict:
 @api.post("/lessons/{lesson_id}/duplicate", response={201: LessonOut}, tags=["lessons"])
 def duplicate_lesson(request, lesson_id: int):
     copy = services.do_duplicate_lesson(request.user, _own_lesson(request, lesson_id))
-    return 201, _lesson_out(request.user, copy)
+    return Status(201, _lesson_out(request.user, copy))
 
 
 @api.get("/assignments", response=list[AssignmentOut], tags=["assignments"])
@@ -267,14 +267,14 @@ def create_assignment(request, payload: AssignmentIn):
     assignment = services.do_assign_lesson(
         request.user, lesson, classroom=classroom, learner=learner, due_at=payload.due_at
     )
-    return 201, _assignment_out(assignment)
+    return Status(201, _assignment_out(assignment))
 
 
 @api.delete("/assignments/{assignment_id}", response={204: None}, tags=["assignments"])
 def delete_assignment(request, assignment_id: int):
     assignment = get_object_or_404(Assignment.objects.select_related("lesson"), pk=assignment_id)
     services.do_unassign(_teacher(request), assignment)
-    return 204, None
+    return Status(204, None)
 
 
 @api.post("/items/{item_id}/check-answer", response=AnswerOut, tags=["answers"])

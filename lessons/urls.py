@@ -1,11 +1,11 @@
-from django.urls import path
+"""Lesson pages (namespace "lessons") and the lessons API (namespace "lessons-api"), both under /lessons/."""
+
+from django.urls import include, path
 
 from . import views
 from .api import api
 
-app_name = "lessons"
-
-urlpatterns = [
+pages = [
     path("", views.lesson_list, name="list"),
     path("new/", views.create_lesson, name="create"),
     path("import/", views.import_lessons, name="import"),
@@ -30,5 +30,10 @@ urlpatterns = [
     path("ipa/", views.ipa_preview, name="ipa_preview"),
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke/", views.revoke_api_token, name="revoke_api_token"),
+]
+
+# django-ninja reverses its own namespace from the root, so the API sits beside the pages, not inside them.
+urlpatterns = [
+    path("", include((pages, "lessons"))),
     path("api/", api.urls),
 ]
