@@ -202,6 +202,21 @@ class _Espeak:
             results = backend.phonemize(words, separator=Separator(phone=" ", word="|", syllable=""), strip=True)
         return [result.replace("|", " ").split() for result in results]
 
+    def phones_in_context(self, words: list[str], lang: str) -> list[list[str]]:
+        """Phones of each word read as one phrase (weak forms: "a" /ə/, "of" /əv/), or one by one
+        when espeak-ng reads the phrase as a different number of words (numbers, abbreviations)."""
+        from phonemizer.separator import Separator
+
+        with self._lock:
+            backend = self._backend(ESPEAK_VOICES[lang])
+            (phrase,) = backend.phonemize(
+                [" ".join(words)], separator=Separator(phone=" ", word="|", syllable=""), strip=True
+            )
+        readings = [reading.split() for reading in phrase.split("|")]
+        if len(readings) == len(words) and all(readings):
+            return readings
+        return self.phones(words, lang)
+
 
 _espeak = _Espeak()
 
@@ -217,9 +232,9 @@ def pronounce(text: str, lang: str = "en-us") -> Pronunciation:
     if not tokens:
         return Pronunciation()
     entries = lexicon() if lang in LEXICON_LANGUAGES else {}
-    # espeak-ng hears every word once: it guesses the words the lexicon lacks and, for the
+    # espeak-ng reads the words in context: it guesses the words the lexicon lacks and, for the
     # others, says which vowel is stressed and which is reduced (this CMUdict has no stress).
-    guesses = _espeak.phones(tokens, lang)
+    guesses = _espeak.phones_in_context(tokens, lang)
     words: list[WordPron] = []
     fallback: list[str] = []
     for token, guess in zip(tokens, guesses, strict=True):
@@ -251,10 +266,10 @@ def with_stress_of(phones: list[str], espeak_phones: list[str]) -> list[str]:
         phone = strip_stress(phones[position])
         mark = heard[0] if heard[0] in STRESS_MARKS else ""
         if not mark:
-            if phone == "ʌ" and strip_stress(heard) in {"ə", "ɐ", "ᵻ"}:
-                phone = "ə"
-            elif phone == "ɝ" and strip_stress(heard) in {"ɚ", "ə"}:
+            if phone == "ɝ" and strip_stress(heard) in {"ɚ", "ə"}:
                 phone = "ɚ"
+            elif strip_stress(heard) in {"ə", "ɐ"} or (phone == "ʌ" and heard == "ᵻ"):
+                phone = "ə"  # a weak form: "to" /tə/, "was" /wəz/
         result[position] = mark + phone
     return result
 
