@@ -16,6 +16,7 @@ stressed vowel; `display_ipa` moves it to the start of the syllable.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -191,7 +192,10 @@ class _Espeak:
 
             EspeakWrapper.set_library(espeakng_loader.get_library_path())
             os.environ.setdefault("PHONEMIZER_ESPEAK_DATA_PATH", espeakng_loader.get_data_path())
-            self._backends[voice] = EspeakBackend(voice, with_stress=True, language_switch="remove-flags")
+            # Quiet: a phrase read as a different number of words is expected and handled by the caller.
+            quiet = logging.getLogger("lessons.pronunciation.espeak")
+            quiet.setLevel(logging.ERROR)
+            self._backends[voice] = EspeakBackend(voice, with_stress=True, language_switch="remove-flags", logger=quiet)
         return self._backends[voice]
 
     def phones(self, words: list[str], lang: str) -> list[list[str]]:

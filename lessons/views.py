@@ -7,6 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -47,7 +48,9 @@ def _to_editor(item: LessonItem) -> HttpResponse:
 @require_GET
 def lesson_list(request: HttpRequest) -> HttpResponse:
     if request.user.is_teacher:
-        lessons = services.lessons_owned_by(request.user).prefetch_related("items", "assignments")
+        lessons = services.lessons_owned_by(request.user).annotate(
+            item_count=Count("items", distinct=True), assignment_count=Count("assignments", distinct=True)
+        )
         context = {"lessons": lessons, "create_form": LessonForm(), "import_form": ImportForm()}
         return render(request, "lessons/lesson_list.html", context)
     assignments = services.assignments_for_learner(request.user).filter(lesson__is_published=True)
@@ -67,7 +70,9 @@ def create_lesson(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Lesson “{lesson.title}” created. Add its items below.")
             return redirect(lesson.get_absolute_url())
-    lessons = services.lessons_owned_by(request.user)
+    lessons = services.lessons_owned_by(request.user).annotate(
+        item_count=Count("items", distinct=True), assignment_count=Count("assignments", distinct=True)
+    )
     context = {"lessons": lessons, "create_form": form, "import_form": ImportForm()}
     return render(request, "lessons/lesson_list.html", context, status=400)
 
