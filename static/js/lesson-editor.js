@@ -51,7 +51,7 @@ function setUpIpaPreview(form) {
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      const url = `/lessons/ipa/?language=${encodeURIComponent(language)}&text=${encodeURIComponent(input.value)}`;
+      const url = `${output.dataset.ipaUrl}?language=${encodeURIComponent(language)}&text=${encodeURIComponent(input.value)}`;
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
@@ -61,10 +61,23 @@ function setUpIpaPreview(form) {
   });
 }
 
+function setUpHearButton(button) {
+  // Shown only with JavaScript: plays what is typed now, before the item is saved.
+  const input = document.getElementById(button.dataset.sayFrom);
+  const audio = button.parentElement.querySelector("audio.hear-audio");
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    if (!input.value.trim()) return;
+    audio.src = `${button.dataset.sayUrl}?text=${encodeURIComponent(input.value.trim())}`;
+    audio.play();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const list = document.getElementById("items");
   if (list && list.dataset.reorderUrl) setUpReordering(list);
   document.querySelectorAll("form[data-language]").forEach(setUpIpaPreview);
+  document.querySelectorAll("button[data-say-from]").forEach(setUpHearButton);
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
