@@ -198,14 +198,7 @@ def get_lesson(request, lesson_id: int) -> dict:
 @api.put("/lessons/{lesson_id}", response={200: LessonOut, 422: Problem}, tags=["lessons"])
 def replace_lesson(request, lesson_id: int, payload: LessonDocument):
     """Replace the settings and all items of a lesson; its assignments stay."""
-    lesson = _own_lesson(request, lesson_id)
-    with transaction.atomic():
-        services.do_update_lesson(request.user, lesson, payload.model_dump(exclude={"items", "is_published"}))
-        lesson.items.all().delete()
-        replacement = transfer.create_lesson_from_document(request.user, payload, where="")
-        replacement.items.update(lesson=lesson)
-        replacement.delete()
-        services.do_set_lesson_published(request.user, lesson, payload.is_published)
+    lesson = transfer.replace_lesson_from_document(request.user, _own_lesson(request, lesson_id), payload)
     lesson.refresh_from_db()
     return Status(200, _lesson_out(request.user, lesson))
 

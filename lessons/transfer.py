@@ -78,16 +78,7 @@ def create_lesson_from_document(
         lesson = services.do_create_lesson(teacher, fields)
     except ValidationError as error:
         raise ImportRefused(_messages(error, where)) from error
-    problems: list[str] = []
-    for index, item in enumerate(document.items):
-        data = item.model_dump(exclude={"kind"})
-        data["pairs"] = [dict(pair) for pair in data.get("pairs", [])]
-        try:
-            services.do_add_item(teacher, lesson, item.kind, data)
-        except ValidationError as error:
-            problems.extend(_messages(error, f"{where}items[{index}]."))
-    if problems:
-        raise ImportRefused(problems)
+    add_items_from_document(teacher, lesson, document, where=where)
     should_publish = document.is_published if publish is None else publish
     if should_publish:
         try:
@@ -95,6 +86,34 @@ def create_lesson_from_document(
         except ValidationError as error:
             raise ImportRefused(_messages(error, where)) from error
     return lesson
+
+
+def add_items_from_document(teacher: User, lesson: Lesson, document: LessonDocument, *, where: str = "") -> None:
+    """Append the document's items to the lesson; raises ImportRefused naming every bad item."""
+    problems: list[str] = []
+    for index, item in enumerate(document.items):
+        data = item.model_dump(exclude={"kind"})
+        try:
+            services.do_add_item(teacher, lesson, item.kind, data)
+        except ValidationError as error:
+            problems.extend(_messages(error, f"{where}items[{index}]."))
+    if problems:
+        raise ImportRefused(problems)
+
+
+@transaction.atomic
+def replace_lesson_from_document(teacher: User, lesson: Lesson, document: LessonDocument) -> Lesson:
+    """Replace a lesson's settings and items (its assignments stay); all or nothing."""
+    try:
+        services.do_update_lesson(teacher, lesson, document.model_dump(exclude={"items", "is_published"}))
+    except ValidationError as error:
+        raise ImportRefused(_messages(error, "")) from error
+    lesson.items.all().delete()
+    add_items_from_document(teacher, lesson, document)
+    try:
+        return services.do_set_lesson_published(teacher, lesson, document.is_published)
+    except ValidationError as error:
+        raise ImportRefused(_messages(error, "")) from error
 
 
 def _messages(error: ValidationError, where: str) -> list[str]:

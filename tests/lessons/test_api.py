@@ -190,3 +190,20 @@ def test_export_of_the_api_matches_the_file_export(client, lesson, teacher_secre
     from_api = client.get(f"{API}/lessons/{lesson.pk}", **bearer(teacher_secret)).json()
     from_file = transfer.export_lessons(Lesson.objects.filter(pk=lesson.pk))["lessons"][0]
     assert from_api["items"] == from_file["items"]
+
+
+def test_a_refused_replacement_leaves_the_lesson_as_it_was(client, lesson, teacher_secret):
+    before = transfer.export_lessons(Lesson.objects.filter(pk=lesson.pk))
+    payload = lesson_payload("Should not stick")
+    payload["items"][1]["accepted_answers"] = []
+    response = client.put(
+        f"{API}/lessons/{lesson.pk}", payload, content_type="application/json", **bearer(teacher_secret)
+    )
+    assert response.status_code == 422
+    payload = lesson_payload("Should not stick either")
+    payload["items"].append({"kind": "repeat", "text": "Hello Zorblax"})
+    response = client.put(
+        f"{API}/lessons/{lesson.pk}", payload, content_type="application/json", **bearer(teacher_secret)
+    )
+    assert response.status_code == 422 and "items[2].text" in json.dumps(response.json())
+    assert transfer.export_lessons(Lesson.objects.filter(pk=lesson.pk)) == before
