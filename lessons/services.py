@@ -357,7 +357,11 @@ def clean_item_fields(kind: str, data: dict[str, Any], language: str, old: Lesso
         cleaned["accepted_answers"] = _clean_answers(data.get("accepted_answers") or [], errors)
     elif kind == LessonItem.Kind.FREE_TALK:
         cleaned["time_limit_seconds"] = _number(
-            data.get("time_limit_seconds") or 60, "time_limit_seconds", FREE_TALK_TIME_RANGE, errors, label="Time limit"
+            60 if data.get("time_limit_seconds") in (None, "") else data["time_limit_seconds"],
+            "time_limit_seconds",
+            FREE_TALK_TIME_RANGE,
+            errors,
+            label="Time limit",
         )
     if errors:
         raise ValidationError(errors)

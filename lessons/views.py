@@ -187,7 +187,9 @@ def add_item(request: HttpRequest, pk: int) -> HttpResponse:
 def edit_item(request: HttpRequest, pk: int) -> HttpResponse:
     item = _own_item(request, pk)
     form = ItemForm(request.POST, prefix=f"item-{item.pk}")
-    if form.is_valid() and form.cleaned_data["kind"] == item.kind:
+    if form.is_valid() and form.cleaned_data["kind"] != item.kind:
+        form.add_error(None, "An item keeps its kind; add a new item of the other kind instead.")
+    if form.is_valid():
         try:
             services.do_update_item(request.user, item, form.item_data())
         except ValidationError as error:
