@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -16,5 +16,6 @@ urlpatterns = [
     path("classes/<int:pk>/", views.class_detail, name="class_detail"),
     path("conversation/", views.conversation, name="conversation"),
     path("conversations/<uuid:pk>/learner.wav", views.session_audio, name="session_audio"),
+    path("lessons/", include("lessons.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from lessons.curriculum import load_starter_curriculum
 from lessons.models import Classroom, Enrollment
 from tutor.models import User
 
@@ -32,8 +33,11 @@ class Command(BaseCommand):
             teacher=users[User.Role.TEACHER], name="Demo class: English pronunciation"
         )
         Enrollment.objects.get_or_create(classroom=classroom, learner=users[User.Role.LEARNER])
+        curriculum = load_starter_curriculum(users[User.Role.TEACHER], classroom)
         self.stdout.write("Demo logins (change them before real use):")
         for username, password, role in DEMO_USERS:
             self.stdout.write(f"  {role:8} {username} / {password}")
         self.stdout.write("  staff    admin / parley-admin-demo  (Django admin at /admin/)")
         self.stdout.write(f"Demo class “{classroom.name}”, join code {classroom.join_code}")
+        lessons = len(curriculum.created) + len(curriculum.already_there)
+        self.stdout.write(f"Starter curriculum: {lessons} published lessons assigned to the demo class")
