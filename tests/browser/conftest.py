@@ -25,7 +25,7 @@ from tests.conftest import FIXTURES, ROOT, url_of_test_database
 from tutor.models import User
 
 CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
-FAKE_MIC_WAV = FIXTURES / "learner_fox.wav"
+FAKE_MIC_WAV = FIXTURES / "learner_turns.wav"  # two sentences, each followed by 1.2 s of silence
 ARTIFACTS = ROOT / "test-artifacts"
 BASE_ARGS = [
     "--no-sandbox",

@@ -37,6 +37,10 @@ def test_echo_session_captures_plays_back_and_measures_the_round_trip(conversati
     page.wait_for_function("window.parleyDebug.micLevelDb > -50", timeout=5_000)
     assert float(page.locator("#mic-level").get_attribute("value") or -60) >= -60
     assert "Connected" in page.locator("#status").inner_text()
+    # The first sentence of the fake microphone ends: the page times the turn (here: our own echo coming back).
+    page.wait_for_function("window.parleyDebug.turnLatenciesMs.length >= 1", timeout=10_000)
+    assert 0 <= debug_value(page, "turnLatenciesMs[0]") < 1000
+    assert "error" not in debug_value(page, "events"), "the server refused nothing the page sent"
 
     # The delays overlay opens with the "d" key and shows the round trip.
     page.keyboard.press("d")
@@ -124,6 +128,7 @@ def test_a_mispronounced_word_is_marked_and_opens_its_phones(conversation, artif
     page.get_by_role("button", name="Hear the model pronunciation").click()
     page.wait_for_function("document.querySelector('#say-message').textContent.includes('not available')")
     page.wait_for_function("document.querySelector('#caption').textContent.length > 0", timeout=5_000)
+    page.wait_for_function("window.parleyDebug.rttSamples.length >= 1", timeout=5_000)
     page.screenshot(path=str(artifacts / "conversation-live.png"), full_page=True)
 
     page.evaluate(
