@@ -14,10 +14,6 @@ class CaptureProcessor extends AudioWorkletProcessor {
     this.resampler = new StreamResampler(sampleRate, TARGET_RATE);
     this.frame = new Float32Array(FRAME_SAMPLES);
     this.filled = 0;
-    this.muted = false;
-    this.port.onmessage = ({ data }) => {
-      if (data.type === "mute") this.muted = Boolean(data.muted);
-    };
   }
 
   process(inputs) {
@@ -43,11 +39,11 @@ class CaptureProcessor extends AudioWorkletProcessor {
     let energy = 0;
     let peak = 0;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
-      const s = this.muted ? 0 : this.frame[i];
+      const s = this.frame[i];
       energy += s * s;
       if (Math.abs(s) > peak) peak = Math.abs(s);
     }
-    const pcm = this.muted ? new Int16Array(FRAME_SAMPLES) : float32ToInt16(this.frame);
+    const pcm = float32ToInt16(this.frame);
     this.port.postMessage(
       { type: "frame", pcm, rms: Math.sqrt(energy / FRAME_SAMPLES), peak, frameTime: currentTime },
       [pcm.buffer],

@@ -14,6 +14,7 @@ const $ = (selector) => root.querySelector(selector);
 const ui = {
   start: $("#start"),
   stop: $("#stop"),
+  pause: $("#pause"),
   status: $("#status"),
   problem: $("#mic-problem"),
   problemText: $("#mic-problem-text"),
@@ -153,8 +154,9 @@ function handleServerEvent(event) {
       view.summary(event);
       break;
     case "state":
-      if (event.state === "paused") say("Paused.");
+      if (event.state === "paused") say("Paused — the tutor is quiet; press Resume to go on.");
       else if (event.state === "live") say("Live.");
+      showPaused(event.state === "paused");
       break;
     case "error":
       if (event.fatal) say(event.message || event.code);
@@ -209,19 +211,26 @@ async function start() {
   ui.problem.hidden = true;
   delete root.dataset.micProblem;
   debug.timings.startAt = performance.now();
-  // Connect while the microphone starts: the two are independent.
-  client = createClient();
-  client.start();
+  // Connect while the microphone starts: the two are independent. A retry after
+  // the microphone failed mid-session keeps the connection and its session.
+  const fresh = !client || client.state === "closed";
+  if (fresh) {
+    client = createClient();
+    client.start();
+  }
   try {
     audio = await openAudio({
       playbackTargetMs: PLAYBACK_TARGET_MS,
       downstreamRate: client.welcome?.downstream?.sample_rate || 16000,
     });
   } catch (error) {
-    const abandoned = client;
-    client = null;
-    abandoned.stop();
     audio = null;
+    if (fresh) {
+      // Nothing was said in this session: end it rather than leave it waiting.
+      const abandoned = client;
+      client = null;
+      abandoned.stop();
+    }
     ui.start.disabled = false;
     showMicProblem(error);
     return;
@@ -232,10 +241,32 @@ async function start() {
   if (client.welcome) audio.playback.port.postMessage({ type: "config", rate: client.welcome.downstream.sample_rate });
   audio.capture.port.onmessage = ({ data }) => onCaptureFrame(data);
   audio.playback.port.onmessage = ({ data }) => onPlaybackMessage(data);
+  audio.stream.getAudioTracks()[0]?.addEventListener("ended", onMicLost);
   ui.start.hidden = true;
   ui.stop.hidden = false;
+  ui.pause.hidden = false;
+  clearInterval(reportTimer);
   reportTimer = setInterval(report, 1000);
   markReady();
+}
+
+function onMicLost() {
+  audio?.close();
+  audio = null;
+  root.dataset.ready = "false";
+  showMicProblem(
+    new MicError("no-device", "The microphone stopped (unplugged, or taken by another program). Reconnect it, then press Retry."),
+  );
+}
+
+function togglePause() {
+  const pausing = ui.pause.getAttribute("aria-pressed") !== "true";
+  client?.sendEvent({ type: "control", action: pausing ? "pause" : "resume" });
+}
+
+function showPaused(paused) {
+  ui.pause.setAttribute("aria-pressed", String(paused));
+  ui.pause.textContent = paused ? "Resume" : "Pause";
 }
 
 function report() {
@@ -260,6 +291,8 @@ function finish() {
   audio = null;
   root.dataset.ready = "false";
   ui.stop.hidden = true;
+  ui.pause.hidden = true;
+  showPaused(false);
   ui.start.hidden = false;
   ui.start.disabled = false;
   ui.meter.value = -60;
@@ -268,3 +301,4 @@ function finish() {
 ui.start.addEventListener("click", start);
 ui.retry.addEventListener("click", start);
 ui.stop.addEventListener("click", () => client?.stop());
+ui.pause.addEventListener("click", togglePause);

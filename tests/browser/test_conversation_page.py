@@ -42,6 +42,16 @@ def test_echo_session_captures_plays_back_and_measures_the_round_trip(conversati
     assert 0 <= debug_value(page, "turnLatenciesMs[0]") < 1000
     assert "error" not in debug_value(page, "events"), "the server refused nothing the page sent"
 
+    # Pause: the server stops echoing; Resume: it starts again.
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Paused')")
+    page.wait_for_timeout(300)  # what was already on the wire arrives
+    frames = debug_value(page, "client.counters.tutorFrames")
+    page.wait_for_timeout(500)
+    assert debug_value(page, "client.counters.tutorFrames") == frames
+    page.get_by_role("button", name="Resume").click()
+    page.wait_for_function(f"window.parleyDebug.client.counters.tutorFrames > {frames}")
+
     # The delays overlay opens with the "d" key and shows the round trip.
     page.keyboard.press("d")
     overlay = page.locator("#debug-overlay")
