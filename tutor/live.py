@@ -84,6 +84,7 @@ class LiveConnection:
         self._downstream: Downstream | None = None
         self._paused = False
         self._closed = False
+        self.replaced = False  # a newer connection took this session over; it owns the row now
         self.client_buffer_ms = 0.0
         self._housekeeping: asyncio.Task | None = None
         self._hello_deadline = asyncio.get_running_loop().call_later(
@@ -133,6 +134,8 @@ class LiveConnection:
             await self._downstream.stop()
         if self.session is not None and self._recorder is not None:
             self._recorder.close()
+            if self.replaced:
+                return
             ended = self.session.status == ConversationSession.Status.ENDED
             await database_sync_to_async(sessions.save_checkpoint)(
                 self.session.pk, self._recorder.stored, None if ended else ConversationSession.Status.DISCONNECTED
