@@ -27,6 +27,35 @@ const FATAL_CLOSES = new Map([
 ]);
 const UNKNOWN_SESSION = 4404;
 
+// Mirrors the server's per-connection frame allowance (docs/protocol.md) so a
+// resend after a long drop never trips its rate limit.
+class TokenBucket {
+  constructor(rate, burst) {
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = burst;
+    this.last = performance.now();
+  }
+
+  _refill() {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+  }
+
+  take() {
+    this._refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  msUntilToken() {
+    this._refill();
+    return Math.max(1, ((1 - this.tokens) / this.rate) * 1000);
+  }
+}
+
 export function conversationUrl(location = window.location) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   return `${scheme}://${location.host}/ws/conversation/`;
@@ -43,7 +72,8 @@ export class DuplexClient extends EventTarget {
   constructor({
     url = conversationUrl(),
     mode = "echo",
-    resendFrames = 250, // 5 s of 20 ms frames; fits the server's burst allowance of 400
+    resendFrames = 500, // 10 s of 20 ms frames: the 5 s dead-link watchdog plus a few reconnect attempts
+    frameBurst = 300, // the server allows bursts of 400 frames (not announced in the welcome); keep a margin
     pingIntervalMs = 1000,
     deadAfterMs = 5000, // no pong for this long: the socket is dead even if it says open
     backoffMs = [250, 8000],
@@ -53,6 +83,7 @@ export class DuplexClient extends EventTarget {
     this.url = url;
     this.mode = mode;
     this.resendFrames = resendFrames;
+    this.frameBurst = frameBurst;
     this.pingIntervalMs = pingIntervalMs;
     this.deadAfterMs = deadAfterMs;
     this.backoffMs = backoffMs;
@@ -63,7 +94,11 @@ export class DuplexClient extends EventTarget {
     this.state = "idle";
     this.socket = null;
     this.nextSeq = 0; // next learner audio sequence number
-    this.resend = []; // [{seq, frame}] oldest first
+    this.resend = []; // [{seq, frame}] oldest first, sent or not
+    this._outbox = []; // frames to send, in seq order: the server drops any frame older than one it stored
+    this._bucket = null;
+    this._liveFrom = 0; // frames below this seq were captured before the current welcome
+    this._pumpTimer = null;
     this.rttSamples = [];
     this.counters = { framesSent: 0, framesResent: 0, framesDropped: 0, tutorFrames: 0, welcomes: 0, reconnects: 0 };
     this._pingSeq = 0;
@@ -119,9 +154,25 @@ export class DuplexClient extends EventTarget {
       if (!this.isLive) this.counters.framesDropped++;
     }
     if (this.isLive) {
+      this._outbox.push({ seq, frame });
+      this._pump();
+    }
+  }
+
+  get backlogFrames() {
+    return this._outbox.length;
+  }
+
+  _pump() {
+    clearTimeout(this._pumpTimer);
+    this._pumpTimer = null;
+    while (this._outbox.length && this.isLive && this._bucket.take()) {
+      const { seq, frame } = this._outbox.shift();
       this.socket.send(frame);
       this.counters.framesSent++;
+      if (seq < this._liveFrom) this.counters.framesResent++;
     }
+    if (this._outbox.length && this.isLive) this._pumpTimer = setTimeout(() => this._pump(), this._bucket.msUntilToken());
   }
 
   // Test hook and "network died" path: close the socket without ending the
@@ -202,14 +253,13 @@ export class DuplexClient extends EventTarget {
     this._attempt = 0;
     this._lastPongAt = performance.now();
     this._setState("live", { resumed });
-    // Resend from the first frame the server has not stored; extra frames are dropped there as duplicates.
-    for (const { seq, frame } of this.resend) {
-      if (seq >= welcome.next_seq) {
-        this.socket.send(frame);
-        this.counters.framesResent++;
-      }
-    }
     this.nextSeq = Math.max(this.nextSeq, welcome.next_seq);
+    // Resend from the first frame the server has not stored, ahead of new frames and within its rate limit.
+    const rate = 0.9 * (welcome.limits?.frames_per_second || 120);
+    this._bucket = new TokenBucket(rate, this.frameBurst);
+    this._liveFrom = this.nextSeq;
+    this._outbox = this.resend.filter(({ seq }) => seq >= welcome.next_seq);
+    this._pump();
     this._startPinging();
     this.dispatchEvent(new CustomEvent("welcome", { detail: welcome }));
   }
@@ -246,12 +296,15 @@ export class DuplexClient extends EventTarget {
         this._abandon(socket, "no pong");
         return;
       }
+      if (!this._bucket.take()) return; // a resend is using the allowance; skip this ping
       socket.send(encodeFrame(Kind.PING, this._pingSeq++, Math.round(performance.now() * 1000)));
     }, this.pingIntervalMs);
   }
 
   _onClose(code, reason) {
     clearInterval(this._pinger);
+    clearTimeout(this._pumpTimer);
+    this._outbox = [];
     this.socket = null;
     if (this._stopped || (code === 1000 && this._ended)) {
       this._stopped = true;

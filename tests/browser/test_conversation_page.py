@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from tests.browser.conftest import BASE_ARGS, login_cookie
 from tutor.models import ConversationSession
+from tutor.sessions import audio_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -155,6 +157,12 @@ def test_a_mispronounced_word_is_marked_and_opens_its_phones(conversation, artif
     summary.screenshot(path=str(artifacts / "conversation-summary.png"))
 
 
+def loudest_frame_dbfs(pcm: bytes) -> float:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768
+    frames = samples[: len(samples) // 320 * 320].reshape(-1, 320)
+    return float(20 * np.log10(np.sqrt((frames**2).mean(axis=1)).max() + 1e-12))
+
+
 def stored_bytes(session_id: str) -> int:
     return ConversationSession.objects.get(pk=session_id).audio_bytes
 
@@ -185,6 +193,27 @@ def test_a_dropped_connection_resumes_the_same_session(conversation):
     row = ConversationSession.objects.get(pk=session_id)
     assert row.frames_missing == 0, "frames captured while disconnected were resent"
     assert row.connections == 2
+    assert loudest_frame_dbfs(audio_path(row).read_bytes()[: row.audio_bytes]) > -30, "speech reached the server"
+
+
+def test_a_dead_link_is_noticed_and_the_session_resumes_when_the_network_returns(conversation):
+    page = conversation
+    session_id = debug_value(page, "welcomes[0].session_id")
+    page.context.set_offline(True)  # no close, no error: the socket just goes quiet
+    page.wait_for_function("window.parleyDebug.client.state === 'reconnecting'", timeout=10_000)
+    assert "Connection lost" in page.locator("#status").inner_text()
+    page.context.set_offline(False)
+
+    page.wait_for_function("window.parleyDebug.welcomes.length >= 2", timeout=10_000)
+    second = debug_value(page, "welcomes[1]")
+    assert second["resumed"] is True and second["session_id"] == session_id
+    # About six seconds of audio were captured offline: all of it is resent, in order, within the rate limit.
+    page.wait_for_function("window.parleyDebug.client.backlogFrames === 0", timeout=10_000)
+    assert debug_value(page, "client.counters.framesResent") > 200
+    assert "error" not in debug_value(page, "events")
+    captured = debug_value(page, "capturedFrames")
+    row = wait_until(lambda: (r := ConversationSession.objects.get(pk=session_id)).last_seq >= captured - 60 and r)
+    assert row.frames_missing == 0
 
 
 def test_microphone_denied_shows_the_reason_and_retry_works(
