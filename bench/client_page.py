@@ -112,7 +112,9 @@ def one_run(browser, url: str, cookie: dict, seconds: float, screenshot: Path | 
         time.sleep(0.1)
     figures = page.evaluate(
         """() => ({rtt: window.parleyDebug.rttSamples, turns: window.parleyDebug.turnLatenciesMs,
-                  playback: window.parleyDebug.playback, sampleRate: window.parleyDebug.sampleRate})"""
+                  playback: window.parleyDebug.playback, sampleRate: window.parleyDebug.sampleRate,
+                  reconnects: window.parleyDebug.client.counters.reconnects,
+                  events: window.parleyDebug.events.filter((type) => type === "error").length})"""
     )
     if screenshot:
         page.keyboard.press("d")
@@ -135,6 +137,8 @@ def one_run(browser, url: str, cookie: dict, seconds: float, screenshot: Path | 
         "underruns": figures["playback"]["underruns"],
         "played_ms": figures["playback"]["playedMs"],
         "context_rate": figures["sampleRate"],
+        "reconnects": figures["reconnects"],
+        "error_events": figures["events"],
     }
 
 

@@ -133,10 +133,12 @@ MEDIA_ROOT = Path(env.str("PARLEY_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 REDIS_URL = _redis_url()
 
+# The socket timeout must outlast channels_redis's 5 s blocking receive (BZPOPMIN);
+# redis-py 8's default of 5 s made it time out and drop live WebSockets.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 1500, "expiry": 30},
     }
 }
 

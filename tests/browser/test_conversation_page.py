@@ -60,6 +60,7 @@ def test_echo_session_captures_plays_back_and_measures_the_round_trip(conversati
     overlay.wait_for(state="visible")
     page.wait_for_function("document.querySelector('#debug-overlay dl').textContent.includes('ms')")
     assert "Frame round trip" in overlay.inner_text()
+    assert debug_value(page, "client.counters.reconnects") == 0
 
 
 def test_stop_playback_empties_the_playback_buffer_at_once(conversation):
