@@ -135,6 +135,7 @@ def one_run(browser, url: str, cookie: dict, seconds: float, screenshot: Path | 
         "buffer_p95_ms": percentile(depths, 0.95),
         "turn_latency_median_ms": statistics.median(figures["turns"]) if figures["turns"] else None,
         "underruns": figures["playback"]["underruns"],
+        "skipped_silence_ms": figures["playback"]["skippedMs"],
         "played_ms": figures["playback"]["playedMs"],
         "context_rate": figures["sampleRate"],
         "reconnects": figures["reconnects"],

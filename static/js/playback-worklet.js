@@ -7,6 +7,13 @@
 import { StreamResampler, int16ToFloat32 } from "./resampler.js";
 
 const STATS_EVERY_MS = 50;
+// Latency control: a rebuffer after an underrun adds delay that a continuous
+// stream never gives back. Once a second, the least the buffer held in that
+// second, less the target and SLACK_MS (room for the server's send-ahead), is
+// delay nobody needs; it is removed by skipping quiet render quanta, where
+// dropping audio cannot be heard.
+const SLACK_MS = 60;
+const QUIET = 0.003; // about -50 dBFS
 
 class PlaybackProcessor extends AudioWorkletProcessor {
   constructor(options) {
@@ -18,7 +25,18 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.read = 0;
     this.size = 0;
     this.playing = false;
-    this.counters = { playedSamples: 0, receivedFrames: 0, underruns: 0, flushes: 0, flushedMs: 0, overflowMs: 0 };
+    this.counters = {
+      playedSamples: 0,
+      receivedFrames: 0,
+      underruns: 0,
+      flushes: 0,
+      flushedMs: 0,
+      overflowMs: 0,
+      skippedMs: 0,
+    };
+    this.windowMin = Infinity;
+    this.windowSamples = 0;
+    this.excess = 0; // samples of unneeded delay still to skip
     this._setRate(inputRate);
     this.sinceStats = 0;
     this.port.onmessage = ({ data }) => this._onMessage(data);
@@ -42,6 +60,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       const flushedMs = this._ms(this.size);
       this.size = 0;
       this.playing = false;
+      this.excess = 0;
       this.resampler.reset();
       this.counters.flushes++;
       this.counters.flushedMs += flushedMs;
@@ -84,11 +103,34 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     };
   }
 
+  _trackDelay(frames) {
+    this.windowMin = Math.min(this.windowMin, this.size);
+    this.windowSamples += frames;
+    if (this.windowSamples < sampleRate) return;
+    const allowed = ((this.targetMs + SLACK_MS) / 1000) * sampleRate;
+    this.excess = Math.max(0, this.windowMin - allowed);
+    this.windowMin = Infinity;
+    this.windowSamples = 0;
+  }
+
+  _quiet(frames) {
+    const capacity = this.ring.length;
+    for (let i = 0; i < frames; i++) if (Math.abs(this.ring[(this.read + i) % capacity]) > QUIET) return false;
+    return true;
+  }
+
   process(_inputs, outputs) {
     const output = outputs[0];
     const frames = output[0].length;
     if (!this.playing && this._ms(this.size) >= this.targetMs) this.playing = true;
     if (this.playing) {
+      this._trackDelay(frames);
+      if (this.excess >= frames && this.size >= 2 * frames && this._quiet(frames)) {
+        this.read = (this.read + frames) % this.ring.length;
+        this.size -= frames;
+        this.excess -= frames;
+        this.counters.skippedMs += this._ms(frames);
+      }
       const n = Math.min(frames, this.size);
       const capacity = this.ring.length;
       for (let i = 0; i < n; i++) output[0][i] = this.ring[(this.read + i) % capacity];
@@ -98,6 +140,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       if (n < frames) {
         this.playing = false;
         this.counters.underruns++;
+        this.windowMin = Infinity;
+        this.windowSamples = 0;
       }
     }
     for (let c = 1; c < output.length; c++) output[c].set(output[0]);
