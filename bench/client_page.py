@@ -8,7 +8,9 @@ with Chromium's fake microphone (a WAV file), presses Start and measures, per
 run: time from navigation start to ready (welcome received and microphone
 running) and from the click to ready; the frame round trip the page measures
 (median of its pings); the playback buffer depth (sampled every 100 ms while
-echoed audio plays); turn-taking latency as the page computes it. Prints JSON:
+echoed audio plays); turn-taking latency as the page computes it; the time
+from a stop_playback event to the playback worklet's confirmation that its
+buffer is empty (and how much audio it dropped). Prints JSON:
 the runs and the median of each figure over the runs.
 """
 
@@ -116,6 +118,10 @@ def one_run(browser, url: str, cookie: dict, seconds: float, screenshot: Path | 
                   reconnects: window.parleyDebug.client.counters.reconnects,
                   events: window.parleyDebug.events.filter((type) => type === "error").length})"""
     )
+    # Barge-in on the page: the stop_playback path, timed from dispatch to the worklet's answer.
+    page.evaluate("() => window.parleyDebug.dispatch({type: 'stop_playback', reason: 'bench'})")
+    page.wait_for_function("window.parleyDebug.lastFlush && window.parleyDebug.lastFlush.ackMs !== null")
+    flush = page.evaluate("() => window.parleyDebug.lastFlush")
     if screenshot:
         page.keyboard.press("d")
         page.wait_for_timeout(1200)
@@ -134,6 +140,8 @@ def one_run(browser, url: str, cookie: dict, seconds: float, screenshot: Path | 
         "buffer_median_ms": statistics.median(depths) if depths else None,
         "buffer_p95_ms": percentile(depths, 0.95),
         "turn_latency_median_ms": statistics.median(figures["turns"]) if figures["turns"] else None,
+        "flush_ack_ms": flush["ackMs"],
+        "flushed_ms": flush["flushedMs"],
         "underruns": figures["playback"]["underruns"],
         "skipped_silence_ms": figures["playback"]["skippedMs"],
         "played_ms": figures["playback"]["playedMs"],

@@ -34,6 +34,8 @@ def test_echo_session_captures_plays_back_and_measures_the_round_trip(conversati
     page.wait_for_function("window.parleyDebug.playback && window.parleyDebug.playback.playedMs > 500", timeout=10_000)
     page.wait_for_function("window.parleyDebug.rttSamples.length >= 2", timeout=5_000)
     assert debug_value(page, "capturedFrames") > 25
+    settings = debug_value(page, "audioSettings")  # what the browser granted of what the page asked
+    assert settings.get("echoCancellation") is True and settings.get("channelCount", 1) == 1, settings
     assert 0 < debug_value(page, "rttMedianMs") < 1000
     # The fake microphone plays speech: the level meter moves.
     page.wait_for_function("window.parleyDebug.micLevelDb > -50", timeout=5_000)
