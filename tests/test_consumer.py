@@ -173,6 +173,20 @@ async def test_a_second_connection_to_the_same_session_replaces_the_first(person
     await second.disconnect()
 
 
+async def test_the_replaced_connection_leaves_the_live_session_marked_live(personas):
+    first = websocket(personas["cookies"]["learner"])
+    welcome = await open_conversation(first)
+    second = websocket(personas["cookies"]["learner"])
+    await open_conversation(second, session_id=welcome["session_id"])
+    await expect_close(first, CloseCode.REPLACED)
+    await first.disconnect()  # the replaced consumer learns its socket is gone
+
+    row = await session_row(welcome["session_id"])
+    assert row.status == "live", "the newer connection is still live"
+    await second.disconnect()
+    assert (await session_row(welcome["session_id"])).status == "disconnected"
+
+
 async def test_someone_elses_session_cannot_be_resumed(personas):
     owner = websocket(personas["cookies"]["learner"])
     welcome = await open_conversation(owner)

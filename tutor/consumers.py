@@ -56,4 +56,6 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def session_replaced(self, message: dict) -> None:
         if message["by"] != self.channel_name:
+            if self.live is not None:
+                self.live.replaced = True
             await self.close(code=int(CloseCode.REPLACED))

@@ -88,6 +88,7 @@ class LiveConnection:
         self._downstream: Downstream | None = None
         self._paused = False
         self._closed = False
+        self.replaced = False  # a newer connection took this session over; it owns the row now
         self.client_buffer_ms = 0.0
         self.engine: ConversationEngine | None = None
         self._events: list[tuple[str, float, dict]] = []
@@ -141,6 +142,9 @@ class LiveConnection:
         if self._downstream:
             await self._downstream.stop()
         if self.session is not None and self._recorder is not None:
+            if self.replaced:  # the newer connection owns the file and the row now
+                self._recorder.close()
+                return
             await self._persist()
             self._recorder.close()
             ended = self.session.status == ConversationSession.Status.ENDED

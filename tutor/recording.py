@@ -50,7 +50,9 @@ class AudioRecorder:
         elif size < checkpoint.audio_bytes:
             log.error("%s: file has %d bytes, checkpoint says %d; keeping the file", path, size, checkpoint.audio_bytes)
             checkpoint = Checkpoint(size, checkpoint.last_seq, checkpoint.frames_stored, checkpoint.frames_missing)
-        self._file: BinaryIO = open(path, "r+b" if path.exists() else "wb")  # noqa: SIM115 - lives as long as the connection
+        # Unbuffered: every frame reaches the OS as it arrives, and a connection replaced by a
+        # newer one has nothing left to write when it closes.
+        self._file: BinaryIO = open(path, "r+b" if path.exists() else "wb", buffering=0)  # noqa: SIM115
         self._file.truncate(checkpoint.audio_bytes)
         self._file.seek(checkpoint.audio_bytes)
         self._written = checkpoint
