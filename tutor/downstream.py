@@ -33,6 +33,7 @@ class Downstream:
         self._media_end = 0.0  # monotonic time at which the client's playout of what was sent ends
         self._task: asyncio.Task | None = None
         self.frames_sent = 0
+        self.samples_sent = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -54,6 +55,11 @@ class Downstream:
         self._queue.clear()
         self._media_end = time.monotonic()
         return dropped
+
+    @property
+    def samples_ahead_of_caption(self) -> int:
+        """Tutor audio sent or queued so far: where the next enqueued chunk sits in the stream."""
+        return self.samples_sent + sum(len(chunk.pcm) // 2 for chunk in self._queue)
 
     @property
     def busy(self) -> bool:
@@ -81,3 +87,4 @@ class Downstream:
             self._media_end = max(self._media_end, now) + len(chunk.pcm) / 2 / self.rate
             await self._send(frame.encode())
             self.frames_sent += 1
+            self.samples_sent += len(chunk.pcm) // 2

@@ -157,7 +157,7 @@ class LiveConnection:
     async def _hello(self, message: dict) -> None:
         self._hello_deadline.cancel()
         hello = parse_hello(message)
-        plan = _lesson_plan(hello)
+        plan = await database_sync_to_async(_lesson_plan)(self.user, hello)
         try:
             session = await database_sync_to_async(sessions.open_session)(self.user, hello.session_id, hello.mode)
         except sessions.SessionNotFound as error:
@@ -295,12 +295,17 @@ class LiveConnection:
             log.exception("closing the connection with %s failed", code)
 
 
-def _lesson_plan(hello):
-    if hello.lesson is None:
-        return None
+def _lesson_plan(user: User, hello):
+    """The plan for a lesson session: a stored lesson the user may take, or one sent inline."""
+    from lessons.conversation import LessonUnavailable, plan_for
+
     from .engine.plan import LessonPlan, LessonPlanError
 
     try:
-        return LessonPlan.from_dict(hello.lesson)
-    except LessonPlanError as error:
+        if hello.lesson_id is not None:
+            return plan_for(user, hello.lesson_id)
+        if hello.lesson is not None:
+            return LessonPlan.from_dict(hello.lesson)
+    except (LessonPlanError, LessonUnavailable) as error:
         raise ProtocolError("bad_lesson", str(error)) from None
+    return None

@@ -100,6 +100,7 @@ class Hello:
     session_id: str | None
     mode: str
     lesson: dict | None = None  # an inline lesson plan (see tutor.engine.plan) for mode "lesson"
+    lesson_id: int | None = None  # or a stored lesson the user may take
     policy: str | None = None  # the turn-taking policy to run, for benchmarks
 
 
@@ -132,12 +133,17 @@ def parse_hello(event: dict[str, Any]) -> Hello:
     if mode not in SESSION_MODES:
         raise ProtocolError("bad_message", f"mode must be one of {sorted(SESSION_MODES)}")
     lesson = event.get("lesson")
-    if mode == "lesson" and not isinstance(lesson, dict):
-        raise ProtocolError("bad_message", 'mode "lesson" needs a "lesson" object')
+    lesson_id = event.get("lesson_id")
+    if lesson_id is not None and (not isinstance(lesson_id, int) or isinstance(lesson_id, bool) or lesson_id < 1):
+        raise ProtocolError("bad_message", "lesson_id must be a positive integer")
+    if mode == "lesson" and not isinstance(lesson, dict) and lesson_id is None:
+        raise ProtocolError("bad_message", 'mode "lesson" needs a "lesson_id" or a "lesson" object')
     policy = event.get("policy")
     if policy is not None and not isinstance(policy, str):
         raise ProtocolError("bad_message", "policy must be a string")
-    return Hello(version, session_id, mode, lesson if mode == "lesson" else None, policy)
+    if mode != "lesson":
+        lesson, lesson_id = None, None
+    return Hello(version, session_id, mode, lesson if isinstance(lesson, dict) else None, lesson_id, policy)
 
 
 def event(event_type: str, /, **fields: Any) -> str:

@@ -84,7 +84,19 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def conversation(request: HttpRequest) -> HttpResponse:
-    return render(request, "tutor/conversation.html")
+    """The live page: a lesson with ?lesson=<id> (one the user may take), else the microphone check."""
+    from lessons.services import lessons_visible_to
+
+    lesson = None
+    if "lesson" in request.GET:
+        lesson_id = request.GET["lesson"]
+        if not lesson_id.isdigit():
+            raise PermissionDenied("No such lesson.")
+        lesson = lessons_visible_to(request.user).filter(pk=int(lesson_id)).first()
+        if lesson is None:
+            raise PermissionDenied("This lesson is not assigned to you.")
+    context = {"lesson": lesson, "mode": "lesson" if lesson else "echo"}
+    return render(request, "tutor/conversation.html", context)
 
 
 @login_required

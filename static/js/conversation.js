@@ -24,6 +24,7 @@ const ui = {
 };
 const PLAYBACK_TARGET_MS = Number(root.dataset.playbackTargetMs || 80);
 const MODE = root.dataset.mode || "echo";
+const LESSON_ID = root.dataset.lessonId ? Number(root.dataset.lessonId) : null;
 
 const view = new LessonView(root, { sayUrl: root.dataset.sayUrl });
 const captions = new CaptionTrack($("#caption"));
@@ -77,7 +78,7 @@ function markReady() {
 // --- connection ---------------------------------------------------------------
 
 function createClient() {
-  const duplex = new DuplexClient({ mode: MODE });
+  const duplex = new DuplexClient({ mode: MODE, lessonId: LESSON_ID });
   // Events of a client the page has given up on (a failed start) are ignored.
   const on = (name, handler) => duplex.addEventListener(name, ({ detail }) => duplex === client && handler(detail));
   on("status", onStatus);

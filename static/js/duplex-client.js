@@ -72,6 +72,7 @@ export class DuplexClient extends EventTarget {
   constructor({
     url = conversationUrl(),
     mode = "echo",
+    lessonId = null,
     resendFrames = 500, // 10 s of 20 ms frames: the 5 s dead-link watchdog plus a few reconnect attempts
     frameBurst = 300, // the server allows bursts of 400 frames (not announced in the welcome); keep a margin
     pingIntervalMs = 1000,
@@ -82,6 +83,7 @@ export class DuplexClient extends EventTarget {
     super();
     this.url = url;
     this.mode = mode;
+    this.lessonId = lessonId;
     this.resendFrames = resendFrames;
     this.frameBurst = frameBurst;
     this.pingIntervalMs = pingIntervalMs;
@@ -212,7 +214,9 @@ export class DuplexClient extends EventTarget {
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     socket.addEventListener("open", () => {
-      socket.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, session_id: this.sessionId, mode: this.mode }));
+      const hello = { type: "hello", protocol: PROTOCOL_VERSION, session_id: this.sessionId, mode: this.mode };
+      if (this.lessonId !== null) hello.lesson_id = this.lessonId;
+      socket.send(JSON.stringify(hello));
     });
     socket.addEventListener("message", (message) => {
       if (socket !== this.socket) return;

@@ -224,6 +224,7 @@ class ConversationEngine:
         fields["end"] = round(verdict.end + item.audio_offset, 3)
         fields["decided_at"] = round(verdict.decided_at + item.audio_offset, 3)
         fields["word_index"] = verdict.index
+        fields["word"] = verdict.text
         await self._send_event("verdict", item=item.index, **fields)
         policy = self.plan.items[item.index].correction_policy
         if verdict.error == "mispronunciation" and policy != "off" and verdict.index not in item.corrected:
@@ -309,10 +310,11 @@ class ConversationEngine:
             total=len(self.plan.items),
             kind=lesson_item.kind,
             text=lesson_item.text,
+            ipa=await asyncio.to_thread(_ipa_or_empty, lesson_item.text, self.plan.lang),
             prompt=lesson_item.spoken_prompt,
             time_limit_s=lesson_item.time_limit_s,
         )
-        await self._send_event("progress", index=index, total=len(self.plan.items))
+        await self._send_event("progress", index=index + 1, total=len(self.plan.items))
         self._speaker.say(self._voice.synthesizer.speak(lesson_item.spoken_prompt), "prompt")
 
     def _assessor_for(self, item: LessonItem) -> StreamingAssessor | None:
@@ -328,5 +330,18 @@ class ConversationEngine:
         self._done = True
         self._item = None
         overall = round(sum(score["accuracy"] for score in self.scores) / len(self.scores), 1) if self.scores else None
-        await self._send_event("summary", items=self.scores, accuracy=overall)
+        scores = {"accuracy": overall / 100} if overall is not None else {}
+        await self._send_event("summary", items=self.scores, accuracy=overall, scores=scores, text=self.plan.closing)
         self._speaker.say(self._voice.synthesizer.speak(self.plan.closing), "closing")
+
+
+def _ipa_or_empty(text: str, lang: str) -> str:
+    if not text:
+        return ""
+    from speech.g2p import ipa
+
+    try:
+        return ipa(text, lang)
+    except Exception:  # IPA is a display aid; a language espeak lacks must not stop the lesson
+        log.warning("no IPA for %r in %s", text, lang, exc_info=True)
+        return ""

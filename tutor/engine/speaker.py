@@ -63,7 +63,8 @@ class TutorSpeaker:
                         break
                     if chunk.text != caption:
                         caption = chunk.text
-                        await self._send_event("caption", text=caption, kind=kind)
+                        start_ms = round(self._downstream.samples_ahead_of_caption / self._downstream.rate * 1000)
+                        await self._send_event("caption", text=caption, kind=kind, start_ms=start_ms)
                     self._downstream.enqueue(chunk.pcm, caption)
                     while self._downstream.queued_ms > MAX_AHEAD_MS and not stream.cancelled:
                         await asyncio.sleep(0.02)
