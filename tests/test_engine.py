@@ -142,3 +142,41 @@ async def test_an_invalid_lesson_is_refused_with_a_clear_error(personas):
     )
     error = await communicator.receive_json_from(timeout=10)
     assert error["code"] == "bad_lesson" and "kind must be one of" in error["message"]
+
+
+async def test_a_resumed_lesson_goes_on_from_the_item_it_was_on(personas):
+    items = [
+        {"kind": "free", "prompt": "Say anything.", "time_limit_s": 2},
+        {"kind": "repeat", "text": "Then it sits down."},
+    ]
+    learner = await start_lesson(personas, items)
+    for _ in range(100):
+        await learner.say([SILENCE] * 10)
+        if any(item["index"] == 1 for item in learner.of("item")):
+            break
+    assert [item["index"] for item in learner.of("item")] == [0, 1]
+    await learner.say([SILENCE] * 60)  # the conversation record is written at the next checkpoint
+    await learner.communicator.disconnect()
+
+    communicator = websocket(personas["cookies"]["learner"])
+    await communicator.connect()
+    await communicator.send_json_to(
+        {
+            "type": "hello",
+            "protocol": PROTOCOL_VERSION,
+            "mode": "lesson",
+            "session_id": learner.session_id,
+            "lesson": {"lang": "en-us", "items": items},
+        }
+    )
+    welcome = await communicator.receive_json_from(timeout=60)
+    assert welcome["resumed"] is True
+    resumed = Learner(communicator)
+    resumed.seq = learner.seq
+    for _ in range(50):
+        await resumed.say([SILENCE] * 10)
+        if resumed.of("item"):
+            break
+    assert [item["index"] for item in resumed.of("item")] == [1]
+    assert "greeting" not in [caption["kind"] for caption in resumed.of("caption")]
+    await communicator.disconnect()

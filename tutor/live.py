@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 60.0
+MAX_AUDIO_BEFORE_ENGINE = 30 * 2 * LEARNER_RATE  # 30 s of learner audio held while the engine loads
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class LiveConnection:
         self.replaced = False  # a newer connection took this session over; it owns the row now
         self.client_buffer_ms = 0.0
         self.engine: ConversationEngine | None = None
+        self._engine_task: asyncio.Task | None = None
+        self._audio_before_engine = bytearray()
         self._events: list[tuple[str, float, dict]] = []
         self._housekeeping: asyncio.Task | None = None
         self._hello_deadline = asyncio.get_running_loop().call_later(
@@ -137,6 +140,9 @@ class LiveConnection:
         self._hello_deadline.cancel()
         if self._housekeeping:
             self._housekeeping.cancel()
+        if self._engine_task is not None and not self._engine_task.done():
+            self._engine_task.cancel()
+            await asyncio.gather(self._engine_task, return_exceptions=True)
         if self.engine is not None:
             await self.engine.close()
         if self._downstream:
@@ -199,14 +205,26 @@ class LiveConnection:
             )
         )
         if plan is not None:
-            from .engine.engine import ConversationEngine
-            from .engine.policy import POLICIES
-            from .engine.speaker import TutorSpeaker
+            # The engine loads in the background (the voice may still be warming up): pings and
+            # audio keep flowing meanwhile, and the audio reaches the engine once it is ready.
+            resume_at = await database_sync_to_async(sessions.last_item_index)(session.pk) if hello.session_id else 0
+            self._engine_task = asyncio.create_task(self._start_engine(plan, hello.policy, resume_at))
 
-            policy = POLICIES.get(hello.policy or "expectation", POLICIES["expectation"])()
-            speaker = TutorSpeaker(self._downstream, self.emit)
-            self.engine = await ConversationEngine.create(plan, speaker, self.emit, policy=policy)
-            await self.engine.start()
+    async def _start_engine(self, plan, policy_name: str | None, resume_at: int) -> None:
+        from .engine.engine import ConversationEngine
+        from .engine.policy import POLICIES
+        from .engine.speaker import TutorSpeaker
+
+        policy = POLICIES.get(policy_name or "expectation", POLICIES["expectation"])()
+        speaker = TutorSpeaker(self._downstream, self.emit)
+        engine = await ConversationEngine.create(plan, speaker, self.emit, policy=policy)
+        if self._closed:
+            await engine.close()
+            return
+        engine.feed(bytes(self._audio_before_engine))
+        self._audio_before_engine.clear()
+        self.engine = engine
+        await engine.start(resume_at=resume_at)
 
     async def emit(self, event_type: str, /, **fields) -> None:
         """A tutor event: to the client now, to the conversation record at the next checkpoint."""
@@ -239,6 +257,9 @@ class LiveConnection:
             return
         if self.engine is not None:
             self.engine.feed(frame.payload)
+        elif self._engine_task is not None:
+            if len(self._audio_before_engine) < MAX_AUDIO_BEFORE_ENGINE:
+                self._audio_before_engine += frame.payload
         elif self.session.mode == ConversationSession.Mode.ECHO and not self._paused:
             self._downstream.enqueue(frame.payload)
         if self._recorder.flush_due():

@@ -96,3 +96,11 @@ def record_events(session_id: uuid.UUID, events: list[tuple[str, float, dict]]) 
         ConversationEvent(session_id=session_id, kind=kind, audio_time=audio_time, payload=payload)
         for kind, audio_time, payload in events
     )
+
+
+def last_item_index(session_id: uuid.UUID) -> int:
+    """Where a resumed lesson goes on: the item the tutor presented last (0 if none)."""
+    from .models import ConversationEvent
+
+    last = ConversationEvent.objects.filter(session_id=session_id, kind="item").order_by("-id").first()
+    return int(last.payload.get("index", 0)) if last else 0

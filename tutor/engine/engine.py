@@ -114,11 +114,13 @@ class ConversationEngine:
         """Learner-audio time in seconds: the engine's clock."""
         return self._vad.time if self._vad else 0.0
 
-    async def start(self) -> None:
+    async def start(self, resume_at: int = 0) -> None:
+        """Greet and present the first item, or, for a resumed session, present again the item it was on."""
         self._runner = asyncio.create_task(self._run())
         await self._send_event("lesson", title=self.plan.title, items=len(self.plan.items), lang=self.plan.lang)
-        self._speaker.say(self._voice.synthesizer.speak(self.plan.greeting), "greeting")
-        await self._present(0)
+        if resume_at == 0:
+            self._speaker.say(self._voice.synthesizer.speak(self.plan.greeting), "greeting")
+        await self._present(min(resume_at, len(self.plan.items) - 1))
 
     async def close(self) -> None:
         if self._runner is not None:
