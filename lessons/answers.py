@@ -20,7 +20,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 WORDING_THRESHOLD = 0.88
 MEANING_THRESHOLD = 0.70
@@ -160,13 +159,23 @@ class _SentenceEncoder:
 encoder = _SentenceEncoder()
 
 
-@lru_cache(maxsize=4096)
-def _embedding(sentence: str):
-    return encoder.encode([sentence])[0]
+MAX_CACHED_EMBEDDINGS = 4096
+_embeddings: dict[str, object] = {}
+
+
+def embeddings(sentences: list[str]) -> list:
+    """Unit-length embeddings, computed in one batch for the sentences not seen before."""
+    missing = list(dict.fromkeys(sentence for sentence in sentences if sentence not in _embeddings))
+    if missing:
+        if len(_embeddings) + len(missing) > MAX_CACHED_EMBEDDINGS:
+            _embeddings.clear()
+        _embeddings.update(zip(missing, encoder.encode(missing), strict=True))
+    return [_embeddings[sentence] for sentence in sentences]
 
 
 def meaning_similarity(left: str, right: str) -> float:
-    return float(_embedding(left) @ _embedding(right))
+    first, second = embeddings([left, right])
+    return float(first @ second)
 
 
 def match_answer(answer: str, accepted_answers: list[str], *, use_meaning: bool = True) -> AnswerMatch:
@@ -183,7 +192,11 @@ def match_answer(answer: str, accepted_answers: list[str], *, use_meaning: bool 
         return AnswerMatch(True, "wording", best_original, best_wording, None)
     if not use_meaning:
         return AnswerMatch(False, "none", None, best_wording, None)
-    meaning = [(meaning_similarity(answer, normalized), original, normalized) for original, normalized in candidates]
+    answer_vector, *accepted_vectors = embeddings([answer, *(normalized for _, normalized in candidates)])
+    meaning = [
+        (float(answer_vector @ vector), original, normalized)
+        for (original, normalized), vector in zip(candidates, accepted_vectors, strict=True)
+    ]
     meaning = [entry for entry in meaning if could_agree(answer, entry[2])]
     if meaning:
         best_meaning, original, _ = max(meaning)

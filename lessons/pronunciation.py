@@ -99,7 +99,7 @@ class WordPron:
     text: str
     ipa: list[str]
     arpabet: list[str]
-    source: str  # "lexicon" or "espeak"
+    source: str  # "cmudict" or "espeak", as in speech.g2p
 
     @property
     def display(self) -> str:
@@ -248,7 +248,7 @@ def pronounce(text: str, lang: str = "en-us") -> Pronunciation:
             if lang in LEXICON_LANGUAGES:
                 fallback.append(token)
         else:
-            words.append(WordPron(token, with_stress_of(arpabet_to_ipa(arpabet), guess), list(arpabet), "lexicon"))
+            words.append(WordPron(token, with_stress_of(arpabet_to_ipa(arpabet), guess), list(arpabet), "cmudict"))
     return Pronunciation(words=words, fallback_words=fallback)
 
 

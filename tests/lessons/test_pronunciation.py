@@ -7,7 +7,7 @@ from lessons import pronunciation, suggestions
 
 def test_lexicon_words_get_ipa_with_stress_and_schwa():
     spoken = pronunciation.pronounce("Think about the weather")
-    assert [word.source for word in spoken.words] == ["lexicon"] * 4
+    assert [word.source for word in spoken.words] == ["cmudict"] * 4
     assert spoken.ipa == "ˈθɪŋk əˌbaʊt ðə ˈwɛðɚ"
     assert pronunciation.ipa("a cup of tea").startswith("ə ˈkʌp")
     assert spoken.words[0].arpabet == ["TH", "IH", "NG", "K"]
