@@ -563,7 +563,8 @@ class Transcriber:
             return pieces
         words: list[tuple[str, int, int]] = []
         for text, start, stop in pieces:
-            starts_word = text.startswith(" ") or not words or text.strip() in _PUNCTUATION
+            # An apostrophe on its own binds to both neighbours: "s" "'" "il" is one word, s'il.
+            starts_word = text.startswith(" ") or not words or text.strip() in _PUNCTUATION.replace("'", "")
             if starts_word:
                 words.append((text, start, stop))
             else:
