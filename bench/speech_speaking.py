@@ -171,8 +171,23 @@ def transcriber_for_english():
     return "pocketsphinx 5.1.1 en-us", recognise
 
 
-def round_trip_wer(synthesizer: Synthesizer) -> dict[str, object]:
-    name, recognise = transcriber_for_english()
+def phrase_intelligibility(bank: PhraseBank, recognise) -> dict[str, object]:
+    """Share of each stock phrase's variants that the recogniser hears as the phrase's words."""
+    heard_right: dict[str, float] = {}
+    misheard: dict[str, list[str]] = {}
+    for key in bank.keys:
+        expected = words_of(key.replace("uh-huh", "uh huh"))
+        variants = bank.variants(key)
+        heard = [recognise(Audio(variant.samples, bank.synthesizer.rate).to(16000)) for variant in variants]
+        right = [words_of(text.replace("-", " ")) == expected for text in heard]
+        heard_right[key] = round(sum(right) / len(variants), 2)
+        if not all(right):
+            misheard[key] = [text for text, ok in zip(heard, right, strict=True) if not ok]
+    return {"heard_as_meant": heard_right, "misheard": misheard}
+
+
+def round_trip_wer(synthesizer: Synthesizer, recogniser: tuple[str, object]) -> dict[str, object]:
+    name, recognise = recogniser
     errors = total = 0
     mistakes = []
     for sentence in WER_SENTENCES:
@@ -241,7 +256,9 @@ def main() -> None:
     }
     if not args.skip_wer:
         try:
-            results["round_trip_wer_en_us"] = round_trip_wer(english)
+            recogniser = transcriber_for_english()
+            results["round_trip_wer_en_us"] = round_trip_wer(english, recogniser)
+            results["stock_phrases_heard_as_meant"] = phrase_intelligibility(bank, recogniser[1])
         except Exception as error:  # report the timings even when the recogniser breaks
             results["round_trip_wer_en_us"] = {"error": repr(error)}
     print(json.dumps(results, indent=2, ensure_ascii=False))

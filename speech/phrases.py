@@ -23,7 +23,8 @@ from speech.synthesis.ipa import ipa_to_espeak
 class Phrase:
     key: str  # what callers ask for: "mm-hm"
     text: str  # what is written in captions: "Mm-hm"
-    ipa: str | None = None  # exact sounds for words a text front end spells out letter by letter
+    spoken: str | None = None  # what the voice reads, where the caption's spelling misleads it
+    ipa: str | None = None  # exact sounds, for what no spelling gets right
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,19 @@ class RenderedPhrase:
     samples: np.ndarray  # float32 at the bank's output rate, loudness-normalised
 
 
+# Whisper hears every variant of these words as meant (bench/speech_speaking.py checks). "Uh-huh" is
+# read as "uh huh": hyphenated, the neural voice says "oh". "Mm-hm" is its own kind: spelled, every
+# front end says the letters M-M-H-M; from IPA it is a hum, but Whisper hears it as "mem"/"amen", so it
+# stays out of the default backchannel rotation until someone has judged it by ear.
 STOCK_PHRASES: dict[str, tuple[Phrase, ...]] = {
     "backchannel": (
-        Phrase("mm-hm", "Mm-hm", ipa="ʔm̩ˈhm̩"),
-        Phrase("uh-huh", "Uh-huh", ipa="ʌˈhʌ"),
+        Phrase("uh-huh", "Uh-huh", spoken="Uh huh"),
         Phrase("yeah", "Yeah"),
         Phrase("right", "Right"),
         Phrase("okay", "Okay"),
+        Phrase("i see", "I see"),
     ),
+    "hum": (Phrase("mm-hm", "Mm-hm", ipa="ʔm̩ˈhm̩"),),
     "encourage": (
         Phrase("go on", "Go on"),
         Phrase("take your time", "Take your time"),
@@ -154,7 +160,7 @@ class PhraseBank:
 
     def _spoken_text(self, phrase: Phrase, mark: str) -> str:
         if phrase.ipa is None:
-            return phrase.text + mark
+            return (phrase.spoken or phrase.text) + mark
         if isinstance(self.synthesizer.voice, EspeakVoice):
             return f"[[{ipa_to_espeak(phrase.ipa)}]]"
         # piper reads [[...]] as IPA, punctuation included; "..." is not one of its symbols.

@@ -85,6 +85,7 @@ class PocketsphinxRecognizer:
         }
         self._decoder = pocketsphinx.Decoder(**options)
         self._frames_per_second = int(self._decoder.config["frate"])
+        self._in_utterance = False
         self.reset()
 
     def reset(self) -> None:
@@ -94,8 +95,6 @@ class PocketsphinxRecognizer:
         self._carry = b""
         self._samples_pushed = 0
         self._utterance_offset = 0.0
-
-    _in_utterance = False
 
     def push(self, pcm16: bytes) -> Partial:
         data = self._carry + pcm16

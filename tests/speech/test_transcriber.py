@@ -82,6 +82,26 @@ def test_a_given_language_is_used_as_is(sentence_audio):
     assert words_of(transcript.text) == words_of(SENTENCE)
 
 
+def espeak_say(text: str, language: str) -> Audio:
+    from speech.synthesis.espeak import espeak_engine
+
+    engine = espeak_engine()
+    return Audio(engine.synthesize(text, language).astype(np.float32) / 32768.0, engine.rate).to(16000)
+
+
+def test_other_languages_are_detected_and_split_into_words(transcriber):
+    french = transcriber.transcribe(espeak_say("Bonjour, je voudrais un café s'il vous plaît.", "fr-fr"))
+    chinese = transcriber.transcribe(espeak_say("你好，我想喝一杯茶。", "cmn"))
+
+    assert french.language == "fr"
+    assert {"Bonjour", "s'il", "plaît"} <= {word.text for word in french.words}
+    assert chinese.language == "zh" and "茶" in chinese.text
+    assert all(1 <= len(word.text) <= 2 for word in chinese.words)
+    for transcript in (french, chinese):
+        starts = [word.start for word in transcript.words]
+        assert starts == sorted(starts)
+
+
 def test_noise_gives_no_words_rather_than_a_made_up_sentence(transcriber):
     noise = np.random.default_rng(0).standard_normal(2 * 16000).astype(np.float32) * 0.01
 

@@ -1,0 +1,164 @@
+"""The pronunciation scorer on real models: substitutions, omissions, streaming verdicts, bad input.
+
+Learner readings are rendered with piper's neural voice through exact phoneme input, so "very" said
+as "berry" really contains /b/ where /v/ belongs. (This rendering of "think" as "sink" is *not* flagged
+with the dev-calibrated thresholds: its evidence, 7.7, is under the TH threshold; see
+docs/speech-scoring.md.)
+"""
+
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speech.audio import Audio, AudioInputError, load_learner_audio, wav_bytes
+from speech.corpus_voices import PiperVoice, SpokenWord
+from speech.pronunciation import StreamingAssessor, UnsupportedLanguageError, assess
+
+SENTENCE = "I think the weather is very nice today."
+CHUNK = 6400  # 200 ms of 16 kHz PCM16
+REPO = Path(__file__).resolve().parents[2]
+
+
+def reading(substitutions: dict[str, tuple[str, ...]] | None = None, omit: str | None = None) -> Audio:
+    words = [w.strip(".") for w in SENTENCE.lower().split()]
+    spoken = [SpokenWord(w, (substitutions or {}).get(w)) for w in words if w != omit]
+    audio = PiperVoice(length_scale=1.0).render([spoken])[0]
+    silence = np.zeros(4000, np.float32)
+    return Audio(np.concatenate([silence, audio.samples, silence]), audio.rate)
+
+
+@pytest.fixture(scope="module")
+def correct() -> Audio:
+    return reading()
+
+
+@pytest.fixture(scope="module")
+def very_as_berry() -> Audio:
+    return reading({"very": ("B", "EH", "R", "IY")})
+
+
+def word(assessment, text):
+    return next(w for w in assessment.words if w.text == text and w.error != "insertion")
+
+
+def test_substitution_is_flagged_with_the_sound_heard(very_as_berry):
+    result = assess(very_as_berry, SENTENCE)
+    very = word(result, "very")
+    assert very.error == "mispronunciation"
+    assert very.heard_ipa is not None and very.heard_ipa.startswith("b")
+    assert very.rule == "V>B"
+    wrong = [p for p in very.phones if p.heard is not None]
+    assert [(p.ipa, p.heard) for p in wrong] == [("v", "b")]
+    assert very.accuracy < word(result, "weather").accuracy
+    assert [w.text for w in result.words if w.error == "mispronunciation"] == ["very"]
+
+
+def test_correct_reading_is_not_flagged(correct):
+    result = assess(correct, SENTENCE)
+    assert word(result, "very").error == "none"
+    assert [w.text for w in result.words if w.error == "mispronunciation"] == []
+    assert result.completeness == 100.0
+    assert result.mode == "scripted" and result.confidence == "normal"
+    for w in result.words:
+        assert 0 <= w.accuracy <= 100 and w.start <= w.end
+        for phone in w.phones:
+            assert w.start - 0.01 <= phone.start <= phone.end <= w.end + 0.01
+
+
+def test_omitted_word_is_reported():
+    result = assess(reading(omit="weather"), SENTENCE)
+    assert word(result, "weather").error == "omission"
+    assert word(result, "nice").error == "none"
+    assert result.completeness < 100.0
+
+
+def test_streaming_verdict_on_an_early_word_comes_before_the_sentence_ends(very_as_berry):
+    whole = assess(very_as_berry, SENTENCE)
+    think_end = word(whole, "think").end
+    pcm = very_as_berry.pcm16()
+    assessor = StreamingAssessor(SENTENCE)
+    verdicts = []
+    pushed = 0
+    # push only up to 0.6 s after the word's end: well before the sentence is over
+    while pushed < len(pcm) and pushed / 32000 < think_end + 0.6:
+        verdicts += assessor.push(pcm[pushed : pushed + CHUNK])
+        pushed += CHUNK
+    assert pushed < len(pcm) - 3 * CHUNK
+    think = [v for v in verdicts if v.text == "think"]
+    assert think and think[0].error == "none"
+    assert think_end < think[0].decided_at <= pushed / 32000
+    # the rest arrives as the audio continues; every reference word gets exactly one verdict
+    while pushed < len(pcm):
+        verdicts += assessor.push(pcm[pushed : pushed + CHUNK])
+        pushed += CHUNK
+    verdicts += assessor.finish()
+    reference = [v.text for v in verdicts if v.index is not None]
+    assert reference == ["i", "think", "the", "weather", "is", "very", "nice", "today"]
+    very = next(v for v in verdicts if v.text == "very")
+    assert very.error == "mispronunciation" and very.rule == "V>B" and very.heard_ipa.startswith("b")
+    assessor.reset()
+    assert assessor.verdicts == [] and not assessor.done
+
+
+def test_unsupported_language_names_the_supported_ones(correct):
+    with pytest.raises(UnsupportedLanguageError, match="en-us"):
+        assess(correct, "bonjour", lang="fr-fr")
+    with pytest.raises(NotImplementedError):
+        StreamingAssessor("hola", lang="es")
+
+
+def test_unscripted_mode_is_marked_low_confidence(correct):
+    result = assess(correct, None)
+    assert result.mode == "unscripted" and result.confidence == "low"
+    assert len(result.words) >= 4
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a wav at all", "not a PCM WAV"),
+        (wav_bytes(b"", 16000), "empty"),
+        (wav_bytes(np.zeros(16000, "<i2").tobytes(), 16000), "silent"),
+        (wav_bytes(np.full(16000, 32767, "<i2").tobytes(), 16000), "clipped"),
+        (wav_bytes(np.zeros(16000 * 61, "<i2").tobytes(), 16000), "longer than"),
+    ],
+)
+def test_bad_input_is_refused_with_a_reason(content, message):
+    with pytest.raises(AudioInputError, match=message):
+        load_learner_audio(content)
+
+
+def run_assess(*arguments: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", "postgres://x@localhost/x")
+    env.setdefault("REDIS_URL", "redis://localhost:1/0")
+    env.setdefault("DJANGO_DEBUG", "1")
+    return subprocess.run(
+        [sys.executable, "manage.py", "assess", *arguments], cwd=REPO, env=env, capture_output=True, text=True
+    )
+
+
+def test_assess_command(tmp_path, very_as_berry):
+    mono_44k = very_as_berry.to(44100)
+    stereo = np.repeat((np.clip(mono_44k.samples, -1, 1) * 32767).astype("<i2")[:, None], 2, axis=1)
+    path = tmp_path / "berry.wav"
+    with wave.open(str(path), "wb") as handle:  # 44.1 kHz stereo: converted by the command
+        handle.setnchannels(2)
+        handle.setsampwidth(2)
+        handle.setframerate(44100)
+        handle.writeframes(stereo.tobytes())
+    done = run_assess(str(path), "--text", SENTENCE, "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"mispronunciation"' in done.stdout and '"V>B"' in done.stdout
+    streamed = run_assess(str(path), "--text", SENTENCE, "--stream")
+    assert streamed.returncode == 0, streamed.stderr
+    assert "very" in streamed.stdout and "V>B" in streamed.stdout
+    silent = tmp_path / "silent.wav"
+    silent.write_bytes(wav_bytes(np.zeros(8000, "<i2").tobytes(), 8000))
+    refused = run_assess(str(silent), "--text", SENTENCE)
+    assert refused.returncode != 0 and "silent" in refused.stderr
