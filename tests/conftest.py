@@ -38,6 +38,12 @@ def _media_root(media_root, settings):
     settings.MEDIA_ROOT = media_root
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 takes ~0.8 s a user on this machine; test passwords need no strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def personas(db):
     """A teacher with a class, a learner in it, and an outsider learner in no class of hers."""

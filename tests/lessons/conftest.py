@@ -9,12 +9,6 @@ from lessons.models import Assignment, Lesson
 from tutor.models import User
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2 takes ~0.8 s a user on this machine; the personas' passwords need no strength here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def other_teacher(db):
     return User.objects.create_user("theo", password="pw-theo-123456", role=User.Role.TEACHER)
