@@ -109,3 +109,17 @@ def test_demo_data_is_idempotent_and_prints_logins(capsys):
     assert "teacher / parley-teacher-demo" in out
     assert User.objects.filter(username__in=["teacher", "learner", "admin"]).count() == 3
     assert Enrollment.objects.filter(learner__username="learner").count() == 1
+
+
+def test_the_live_page_runs_only_lessons_the_user_may_take(personas):
+    from lessons.models import Assignment, Lesson, LessonItem
+
+    lesson = Lesson.objects.create(owner=personas["teacher"], title="Vowels", is_published=True)
+    LessonItem.objects.create(lesson=lesson, position=0, kind=LessonItem.Kind.REPEAT, text="A big ship.")
+    Assignment.objects.create(lesson=lesson, classroom=personas["classroom"], assigned_by=personas["teacher"])
+    url = reverse("conversation") + f"?lesson={lesson.pk}"
+    page = client_for(personas["learner"]).get(url)
+    assert page.status_code == 200 and f'data-lesson-id="{lesson.pk}"' in page.content.decode()
+    assert client_for(personas["outsider"]).get(url).status_code == 403
+    assert client_for(personas["teacher"]).get(url).status_code == 200
+    assert client_for(personas["learner"]).get(reverse("conversation") + "?lesson=abc").status_code == 403
