@@ -260,18 +260,31 @@ class Synthesizer:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+[—–]\s+")
 _MIN_CLAUSE_WORDS = 2
+# A first sentence this long with no punctuation inside is cut before a conjunction instead.
+_LONG_SENTENCE_WORDS = 12
+_MIN_PHRASE_WORDS = 4
+_CONJUNCTIONS = {"and", "but", "because", "which", "although", "until"}  # never nouns or adverbs
 
 
 def split_for_speaking(text: str) -> list[str]:
-    """Sentences, with the first one split at its first clause break so the first audio comes sooner."""
+    """Sentences, with the first one cut at its first clause break so the first audio comes sooner."""
     sentences = [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
     if not sentences:
         return []
     first, *rest = sentences
-    clauses = _CLAUSE_BREAK.split(first, maxsplit=1)
+    return [*_first_clause_split(first), *rest]
+
+
+def _first_clause_split(sentence: str) -> list[str]:
+    clauses = _CLAUSE_BREAK.split(sentence, maxsplit=1)
     if len(clauses) == 2 and all(len(clause.split()) >= _MIN_CLAUSE_WORDS for clause in clauses):
-        return [clauses[0].strip(), clauses[1].strip(), *rest]
-    return sentences
+        return [clauses[0].strip(), clauses[1].strip()]
+    words = sentence.split()
+    if len(clauses) == 1 and len(words) > _LONG_SENTENCE_WORDS:
+        for position in range(_MIN_PHRASE_WORDS, len(words) - _MIN_PHRASE_WORDS + 1):
+            if words[position].lower() in _CONJUNCTIONS:
+                return [" ".join(words[:position]), " ".join(words[position:])]
+    return [sentence]
 
 
 def _trim_leading_silence(samples: np.ndarray, rate: int) -> np.ndarray:

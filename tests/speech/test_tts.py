@@ -107,6 +107,12 @@ def test_first_sentence_is_split_at_its_first_clause() -> None:
     ]
     assert split_for_speaking("Yes, good.") == ["Yes, good."]  # one-word clauses stay whole
     assert split_for_speaking("  ") == []
+    long_sentence = "You kept the vowel short in ship which is exactly what we wanted you to do today."
+    assert split_for_speaking(long_sentence) == [
+        "You kept the vowel short in ship",
+        "which is exactly what we wanted you to do today.",
+    ]
+    assert split_for_speaking("So we go on and on.") == ["So we go on and on."]  # short: left whole
 
 
 def test_prepared_stream_renders_before_it_is_read(english: Synthesizer) -> None:
@@ -194,12 +200,13 @@ def test_cancel_aborts_a_render_in_progress(language: str) -> None:
     consumer.start()
     while stream.renders_started == 0 and consumer.is_alive():
         threading.Event().wait(0.001)
-    stream.cancel()
+    emitted = stream.cancel()
     consumer.join()
-    assert stream.chunks_emitted == 0
-    if language == "en-us":  # espeak-ng may finish the whole sentence before cancel() is reached
-        assert stream.renders_aborted == 1
+    assert stream.chunks_emitted == emitted
     assert list(stream) == []
+    if language == "en-us":  # espeak-ng may finish its piece before cancel() is reached
+        assert emitted == 0
+        assert stream.renders_aborted == 1
 
 
 def test_voice_still_works_after_an_aborted_render(english: Synthesizer) -> None:
