@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrations-check bench bench-ws clean-var
+.PHONY: install run test lint format migrations-check bench bench-ws bench-duplex bench-speech bench-speaking bench-lessons bench-client clean-var
 
 install: $(STAMP)
 
@@ -30,11 +30,32 @@ test: install lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=1 $(PY) -m tutor.stack exec --profile test -- \
 		sh -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) -m pytest $(PYTEST_ARGS)'
 
-bench: bench-ws
+# Benchmarks print figures; they assert nothing. Each runs under the embedded services (profile "bench").
+BENCH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=1 $(PY) -m tutor.stack exec --profile bench --
+
+bench: bench-ws bench-duplex bench-speech bench-speaking bench-lessons bench-client
 
 bench-ws: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=1 $(PY) -m tutor.stack exec --profile bench -- \
-		$(PY) manage.py wsbench --frames 500
+	$(BENCH) sh -c '$(PY) manage.py migrate -v0 && $(PY) manage.py wsbench --frames 500'
+
+bench-duplex: install
+	$(BENCH) sh -c '$(PY) manage.py migrate -v0 \
+		&& $(PY) manage.py make_duplex_scenarios var/scenarios/dev --set dev --count 12 \
+		&& $(PY) manage.py make_duplex_scenarios var/scenarios/eval --set eval --count 12 \
+		&& $(PY) manage.py duplexbench var/scenarios/eval --concurrency 2'
+
+bench-speech: install
+	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \
+		&& $(PY) bench/speech_scoring.py --corpus var/corpus/eval && $(PY) bench/speech_listening.py'
+
+bench-speaking: install
+	$(BENCH) $(PY) bench/speech_speaking.py
+
+bench-lessons: install
+	$(BENCH) sh -c '$(PY) manage.py migrate -v0 && $(PY) bench/lessons_pages.py'
+
+bench-client: install
+	$(BENCH) sh -c '$(PY) manage.py migrate -v0 && $(PY) bench/client_page.py --runs 5'
 
 clean-var:
 	rm -rf var/test var/bench

@@ -60,7 +60,7 @@ def read_wav(source: str | Path | bytes) -> Audio:
     except FileNotFoundError:
         raise AudioInputError(f"{source}: no such file") from None
     except (wave.Error, EOFError) as error:
-        raise AudioInputError(f"{_name(source)}: not a PCM WAV file ({error})") from None
+        raise AudioInputError(f"{_name(source)}: not a PCM WAV file ({error or 'unreadable header'})") from None
     with handle:
         channels, width, rate = handle.getnchannels(), handle.getsampwidth(), handle.getframerate()
         raw = handle.readframes(handle.getnframes())
