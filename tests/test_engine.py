@@ -180,3 +180,27 @@ async def test_a_resumed_lesson_goes_on_from_the_item_it_was_on(personas):
     assert [item["index"] for item in resumed.of("item")] == [1]
     assert "greeting" not in [caption["kind"] for caption in resumed.of("caption")]
     await communicator.disconnect()
+
+
+async def test_an_answer_is_graded_by_a_real_worker_and_the_feedback_is_said_at_the_next_pause(
+    personas, celery_worker_process
+):
+    items = [
+        {"kind": "question", "prompt": "What colour is the sky on a clear day?", "accepted": ["blue", "it is blue"]}
+    ]
+    learner = await start_lesson(personas, items)
+    await learner.wait_for_tutor_to_finish()
+    answer = read_wav(FIXTURES / "answer_blue.wav").pcm16()
+    frames = [answer[i : i + LEARNER_FRAME_BYTES] for i in range(0, len(answer) - LEARNER_FRAME_BYTES + 1, 640)]
+    await learner.say(frames)
+    for _ in range(150):  # the worker loads Whisper on its first answer
+        await learner.say([SILENCE] * 10)
+        if learner.of("feedback"):
+            break
+    feedback = learner.of("feedback")
+    assert feedback and feedback[0]["text"] == "That's right.", learner.events
+    transcript = learner.of("transcript")[0]
+    assert "blue" in " ".join(word["text"].lower() for word in transcript["words"])
+    await learner.say([SILENCE] * 50)
+    assert any(caption["kind"] == "answer" for caption in learner.of("caption"))
+    await learner.communicator.disconnect()

@@ -59,3 +59,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             if self.live is not None:
                 self.live.replaced = True
             await self.close(code=int(CloseCode.REPLACED))
+
+    async def tutor_feedback(self, message: dict) -> None:
+        """A background task's result for this session (see lessons.tasks.evaluate_answer)."""
+        if self.live is not None:
+            await self.live.background_result(message)

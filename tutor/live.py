@@ -217,7 +217,7 @@ class LiveConnection:
 
         policy = POLICIES.get(policy_name or "expectation", POLICIES["expectation"])()
         speaker = TutorSpeaker(self._downstream, self.emit)
-        engine = await ConversationEngine.create(plan, speaker, self.emit, policy=policy)
+        engine = await ConversationEngine.create(plan, speaker, self.emit, policy=policy, hand_off=self.hand_off)
         if self._closed:
             await engine.close()
             return
@@ -225,6 +225,32 @@ class LiveConnection:
         self._audio_before_engine.clear()
         self.engine = engine
         await engine.start(resume_at=resume_at)
+
+    async def hand_off(self, item: int, kind: str, pcm: bytes, prompt: str, accepted: tuple[str, ...]) -> None:
+        """Send an answer to the background workers; their result comes back to `background_result`."""
+        from lessons.tasks import evaluate_answer
+
+        from .consumers import session_group
+        from .recording import write_answer_wav
+
+        relpath = await asyncio.to_thread(write_answer_wav, self.session, item, pcm)
+        lang = self.engine.plan.lang if self.engine else "en-us"
+        await asyncio.to_thread(
+            evaluate_answer.delay,
+            str(self.session.pk),
+            session_group(self.session.pk),
+            item,
+            kind,
+            relpath,
+            prompt,
+            list(accepted),
+            lang,
+        )
+
+    async def background_result(self, message: dict) -> None:
+        if self.engine is not None:
+            await self.emit("transcript", item=message["item"], words=message["words"], final=True)
+            self.engine.deliver_feedback(message["item"], message["feedback"])
 
     async def emit(self, event_type: str, /, **fields) -> None:
         """A tutor event: to the client now, to the conversation record at the next checkpoint."""

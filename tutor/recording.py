@@ -101,3 +101,16 @@ class AudioRecorder:
         checkpoint = self.flush()
         self._file.close()
         return checkpoint
+
+
+def write_answer_wav(session, item: int, pcm: bytes) -> str:
+    """One answer as a WAV beside the session's recording, for the background workers; returns its media path."""
+    from django.conf import settings
+
+    from speech.audio import wav_bytes
+
+    relpath = f"{Path(session.audio_relpath).parent}/answer-{item:03d}-{int(time.time() * 1000)}.wav"
+    path = Path(settings.MEDIA_ROOT) / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(wav_bytes(pcm, 16000))
+    return relpath

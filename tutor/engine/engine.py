@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
 TICK_BYTES = int(16000 * TICK_SECONDS) * 2
 PREROLL_BYTES = int(16000 * 0.4) * 2  # audio before the detected onset that the decoder also gets
+MAX_ANSWER_BYTES = 60 * 16000 * 2  # a free answer handed to the background workers is at most 60 s
+
+HandOff = Callable[[int, str, bytes, str, tuple[str, ...]], Awaitable[None]]
 
 SendEvent = Callable[..., Awaitable[None]]
 
@@ -52,6 +55,7 @@ class ItemProgress:
     corrected: set[int] = field(default_factory=set)
     decoding: bool = False  # the assessor is fed from the learner's first speech onset on
     preroll: bytearray = field(default_factory=bytearray)
+    answer: bytearray = field(default_factory=bytearray)  # a free answer, from its onset, for the hand-off
     tutor_last_spoke: float = 0.0  # waiting for the learner counts from the end of the tutor's turn
     last_backchannel: float = -1e9
     last_nudge: float = -1e9
@@ -84,9 +88,12 @@ class ConversationEngine:
         send_event: SendEvent,
         voice: TutorVoice,
         policy: Policy | None = None,
+        hand_off: HandOff | None = None,
     ):
         self.plan = plan
         self.policy = policy or ExpectationPolicy()
+        self._hand_off = hand_off
+        self._feedback: list[tuple[int, str]] = []
         self.stats = EngineStats()
         self._speaker = speaker
         self._send_event = send_event
@@ -161,7 +168,10 @@ class ConversationEngine:
         )
         self.stats.ticks += 1
         self.stats.tick_cpu_ms.append(cpu_ms + (time.thread_time() - started) * 1000)
-        if item is None or item is not self._item:
+        if item is None:
+            await self._after_lesson(voice)
+            return
+        if item is not self._item:
             return
         if voice.speaking:
             item.learner_has_spoken = True
@@ -182,16 +192,21 @@ class ConversationEngine:
         started = time.thread_time()
         voice = self._vad.push(chunk)
         verdicts: list[WordVerdict] = []
-        if item is not None and item.assessor is not None:
-            if item.decoding:
-                verdicts = item.assessor.push(chunk)
-            elif voice.speaking:
-                audio = bytes(item.preroll[-PREROLL_BYTES:]) + chunk
-                item.decoding = True
-                item.audio_offset = self._vad.time - len(audio) / 2 / 16000
-                verdicts = item.assessor.push(audio)
-            else:
-                item.preroll = (item.preroll + chunk)[-PREROLL_BYTES:]
+        if item is None:
+            return voice, verdicts, (time.thread_time() - started) * 1000
+        audio = b""
+        if item.decoding:
+            audio = chunk
+        elif voice.speaking:
+            audio = bytes(item.preroll[-PREROLL_BYTES:]) + chunk
+            item.decoding = True
+            item.audio_offset = self._vad.time - len(audio) / 2 / 16000
+        else:
+            item.preroll = (item.preroll + chunk)[-PREROLL_BYTES:]
+        if audio and item.assessor is not None:
+            verdicts = item.assessor.push(audio)
+        elif audio and len(item.answer) < MAX_ANSWER_BYTES:
+            item.answer += audio
         return voice, verdicts, (time.thread_time() - started) * 1000
 
     def _state(self, item: ItemProgress, voice: VoiceState) -> TickState:
@@ -212,6 +227,7 @@ class ConversationEngine:
             expected_words=expected,
             words_judged=judged,
             pending_correction=pending,
+            pending_feedback=bool(self._feedback),
             since_backchannel_s=now - item.last_backchannel,
             since_nudge_s=now - item.last_nudge,
             item_elapsed_s=now - item.presented_at,
@@ -247,6 +263,21 @@ class ConversationEngine:
             self._speaker.say(self._voice.phrases.get("encourage"), "nudge")
         elif action is Action.TAKE_TURN:
             await self._finish_item(item)
+        elif action is Action.FEEDBACK_AT_PAUSE:
+            item_index, text = self._feedback.pop(0)
+            await self._send_event("feedback", item=item_index, text=text)
+            self._speaker.say(self._voice.synthesizer.speak(text), "answer")
+
+    def deliver_feedback(self, item_index: int, text: str) -> None:
+        """A background result to say at the next natural pause (never over the learner)."""
+        self._feedback.append((item_index, text))
+
+    async def _after_lesson(self, voice: VoiceState) -> None:
+        """Once the lesson is over, results still arriving from the workers are said in the next silence."""
+        if self._feedback and not voice.speaking and not self._speaker.speaking:
+            item_index, text = self._feedback.pop(0)
+            await self._send_event("feedback", item=item_index, text=text)
+            self._speaker.say(self._voice.synthesizer.speak(text), "answer")
 
     async def _correct(self, item: ItemProgress, when: str) -> None:
         verdict = item.corrections_pending.pop(0)
@@ -291,6 +322,11 @@ class ConversationEngine:
             self._speaker.say(self._voice.phrases.get("praise"), "praise")
         elif lesson_item.kind != "repeat":
             self._speaker.say(self._voice.phrases.get("backchannel"), "acknowledge")
+            if self._hand_off is not None and item.answer:
+                answer_text = lesson_item.spoken_prompt
+                await self._hand_off(
+                    item.index, lesson_item.kind, bytes(item.answer), answer_text, lesson_item.accepted
+                )
         await self._present(item.index + 1)
 
     async def _present(self, index: int) -> None:

@@ -22,6 +22,7 @@ class Action(enum.StrEnum):
     CORRECT_NOW = "correct_now"
     CORRECT_AT_PAUSE = "correct_at_pause"
     NUDGE = "nudge"
+    FEEDBACK_AT_PAUSE = "feedback_at_pause"  # a background worker's verdict on an earlier answer
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class TickState:
     expected_words: int  # 0 when the item has no expected sentence
     words_judged: int
     pending_correction: str | None  # None, "immediate" or "at_pause"
+    pending_feedback: bool  # a background result waits to be said
     since_backchannel_s: float
     since_nudge_s: float
     item_elapsed_s: float
@@ -80,6 +82,8 @@ class ExpectationPolicy:
             return Action.SILENT
         if state.pending_correction == "at_pause" and state.silence_s >= self.correction_pause_s:
             return Action.CORRECT_AT_PAUSE
+        if state.pending_feedback and state.silence_s >= self.correction_pause_s:
+            return Action.FEEDBACK_AT_PAUSE
         if state.learner_has_spoken:
             if state.silence_s >= self.give_up_after_s * patience:
                 return Action.TAKE_TURN
@@ -112,6 +116,8 @@ class SilenceTimeoutPolicy:
             return Action.KEEP_SPEAKING
         if state.learner_has_spoken and not state.learner_speaking and state.silence_s >= self.timeout_s:
             return Action.TAKE_TURN
+        if state.pending_feedback and not state.learner_speaking and state.silence_s >= self.timeout_s:
+            return Action.FEEDBACK_AT_PAUSE
         return Action.SILENT
 
 
