@@ -18,10 +18,14 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from speech.audio import resample
 from speech.pronunciation.scorer import reference_words
 from speech.scoring import StreamingAssessor, UnknownWordError, UnsupportedLanguageError, WordVerdict
 from speech.teaching import contrast_pair
 
+from .echo import EchoGate
 from .plan import LessonItem, LessonPlan
 from .policy import Action, ExpectationPolicy, Policy, TickState
 from .speaker import TutorSpeaker
@@ -34,6 +38,9 @@ TICK_SECONDS = 0.2
 TICK_BYTES = int(16000 * TICK_SECONDS) * 2
 PREROLL_BYTES = int(16000 * 0.4) * 2  # audio before the detected onset that the decoder also gets
 MAX_ANSWER_BYTES = 60 * 16000 * 2  # a free answer handed to the background workers is at most 60 s
+
+ECHO_CHECK_EVERY_S = 0.1
+ECHO_TAIL_S = 0.6  # the room (or the bench) still returns the tutor's voice this long after it stops
 
 HandOff = Callable[[int, str, bytes, str, tuple[str, ...]], Awaitable[None]]
 
@@ -68,6 +75,7 @@ class EngineStats:
     tick_cpu_ms: list[float] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
     max_backlog_s: float = 0.0
+    hear_cpu_ms: float = 0.0  # voice activity and echo work since the last tick
 
     def summary(self) -> dict:
         cpu = sorted(self.tick_cpu_ms)
@@ -96,6 +104,7 @@ class ConversationEngine:
         self._feedback: list[tuple[int, str]] = []
         self.stats = EngineStats()
         self._speaker = speaker
+        speaker.on_audio = self.tutor_audio_played
         self._send_event = send_event
         self._voice = voice
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-engine")
@@ -104,6 +113,14 @@ class ConversationEngine:
         self._item: ItemProgress | None = None
         self._done = False
         self._audio_arrived = asyncio.Event()
+        self._unticked = bytearray()
+        self._echo = EchoGate()
+        self._echo_now = False
+        self._echo_checked_at = -1.0
+        self._last_echo_at = -1e9
+        self._tutor_stopped_at = -1e9
+        self._was_tutor_speaking = False
+        self._learner = VoiceState(False, None, None, 0.0)
         self._runner: asyncio.Task | None = None
         self.scores: list[dict] = []
 
@@ -148,26 +165,66 @@ class ConversationEngine:
         return len(self._pending_audio) / 2 / 16000
 
     async def _run(self) -> None:
+        """Hear every arriving frame (voice activity, echo, barge-in); think every 200 ms (a tick)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._audio_arrived.wait()
             self._audio_arrived.clear()
-            while len(self._pending_audio) >= TICK_BYTES:
+            while self._pending_audio:
                 self.stats.max_backlog_s = max(self.stats.max_backlog_s, self.backlog_seconds - TICK_SECONDS)
-                chunk = bytes(self._pending_audio[:TICK_BYTES])
-                del self._pending_audio[:TICK_BYTES]
+                fresh = bytes(self._pending_audio)
+                self._pending_audio.clear()
                 try:
-                    await self._tick(chunk)
+                    voice = await loop.run_in_executor(self._worker, self._hear, fresh, self._speaker.speaking)
+                    await self._barge_in_if_needed(voice)
+                    self._unticked += fresh
+                    while len(self._unticked) >= TICK_BYTES:
+                        chunk = bytes(self._unticked[:TICK_BYTES])
+                        del self._unticked[:TICK_BYTES]
+                        await self._tick(chunk, voice)
                 except Exception:
-                    log.exception("tick failed; the conversation goes on")
+                    log.exception("listening failed; the conversation goes on")
 
-    async def _tick(self, chunk: bytes) -> None:
+    def _hear(self, pcm: bytes, tutor_speaking: bool) -> VoiceState:
+        """Voice activity on new audio, with the tutor's own voice (echo) not counted as the learner's."""
+        started = time.thread_time()
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        self._echo.add_microphone(samples)
+        heard = self._vad.push(pcm)
+        now = self._vad.time
+        if heard.speaking and (tutor_speaking or now - self._tutor_stopped_at < ECHO_TAIL_S):
+            if now - self._echo_checked_at >= ECHO_CHECK_EVERY_S:
+                self._echo_checked_at = now
+                self._echo_now = self._echo.is_echo()
+            if self._echo_now:
+                self._last_echo_at = now
+        else:
+            self._echo_now = False
+        if not tutor_speaking and self._was_tutor_speaking:
+            self._tutor_stopped_at = now
+        self._was_tutor_speaking = tutor_speaking
+        self._learner = _learner_voice(self._learner, heard, self._echo_now, self._last_echo_at, now)
+        self.stats.hear_cpu_ms += (time.thread_time() - started) * 1000
+        return self._learner
+
+    async def _barge_in_if_needed(self, voice: VoiceState) -> None:
+        """Between ticks: the learner has talked over the tutor long enough to be more than a backchannel."""
+        barge_in_s = getattr(self.policy, "barge_in_s", None)
+        if barge_in_s is None or not self._speaker.speaking:
+            return
+        if voice.speaking and voice.speech_seconds(self.now) >= barge_in_s:
+            self.stats.actions["yield"] = self.stats.actions.get("yield", 0) + 1
+            await self._speaker.stop("barge_in")
+
+    async def _tick(self, chunk: bytes, voice: VoiceState) -> None:
         item = self._item
         started = time.thread_time()
-        voice, verdicts, cpu_ms = await asyncio.get_running_loop().run_in_executor(
-            self._worker, self._listen, chunk, item
+        verdicts, cpu_ms = await asyncio.get_running_loop().run_in_executor(
+            self._worker, self._listen, chunk, voice, item
         )
+        hear_ms, self.stats.hear_cpu_ms = self.stats.hear_cpu_ms, 0.0
         self.stats.ticks += 1
-        self.stats.tick_cpu_ms.append(cpu_ms + (time.thread_time() - started) * 1000)
+        self.stats.tick_cpu_ms.append(cpu_ms + hear_ms + (time.thread_time() - started) * 1000)
         if item is None:
             await self._after_lesson(voice)
             return
@@ -183,17 +240,16 @@ class ConversationEngine:
         self.stats.actions[action.value] = self.stats.actions.get(action.value, 0) + 1
         await self._act(action, item)
 
-    def _listen(self, chunk: bytes, item: ItemProgress | None) -> tuple[VoiceState, list[WordVerdict], float]:
-        """Voice activity, then decoding of the expected sentence from the first speech onset on.
+    def _listen(self, chunk: bytes, voice: VoiceState, item: ItemProgress | None) -> tuple[list[WordVerdict], float]:
+        """Decoding of the expected sentence from the first speech onset on.
 
         Decoding starts at the onset (with a short pre-roll) rather than at the prompt, so the
         seconds of silence while the tutor presents the item do not reach the decoder.
         """
         started = time.thread_time()
-        voice = self._vad.push(chunk)
         verdicts: list[WordVerdict] = []
         if item is None:
-            return voice, verdicts, (time.thread_time() - started) * 1000
+            return verdicts, (time.thread_time() - started) * 1000
         audio = b""
         if item.decoding:
             audio = chunk
@@ -207,7 +263,12 @@ class ConversationEngine:
             verdicts = item.assessor.push(audio)
         elif audio and len(item.answer) < MAX_ANSWER_BYTES:
             item.answer += audio
-        return voice, verdicts, (time.thread_time() - started) * 1000
+        return verdicts, (time.thread_time() - started) * 1000
+
+    def tutor_audio_played(self, pcm: bytes, rate: int) -> None:
+        """What the tutor sends to the loudspeaker, kept as the echo reference."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        self._echo.add_reference(resample(samples, rate, 16000))
 
     def _state(self, item: ItemProgress, voice: VoiceState) -> TickState:
         now = self.now
@@ -383,3 +444,14 @@ def _ipa_or_empty(text: str, lang: str) -> str:
     except Exception:  # IPA is a display aid; a language espeak lacks must not stop the lesson
         log.warning("no IPA for %r in %s", text, lang, exc_info=True)
         return ""
+
+
+def _learner_voice(previous: VoiceState, heard: VoiceState, echo: bool, last_echo_at: float, now: float) -> VoiceState:
+    """The learner's own speech: voice activity minus stretches that are the tutor's echo."""
+    speaking = heard.speaking and not echo
+    if speaking and not previous.speaking:
+        onset = max(heard.speech_started_at or now, min(last_echo_at, now))
+        return VoiceState(True, onset, None, heard.probability)
+    if not speaking and previous.speaking:
+        return VoiceState(False, previous.speech_started_at, heard.speech_ended_at or now, heard.probability)
+    return VoiceState(speaking, previous.speech_started_at, previous.speech_ended_at, heard.probability)

@@ -21,6 +21,7 @@ class TutorSpeaker:
         self._current: SpeechStream | None = None
         self._pump: asyncio.Task | None = None
         self.utterances_started = 0
+        self.on_audio: Callable[[bytes, int], None] | None = None  # sees every chunk played (echo reference)
 
     @property
     def speaking(self) -> bool:
@@ -66,6 +67,8 @@ class TutorSpeaker:
                         start_ms = round(self._downstream.samples_ahead_of_caption / self._downstream.rate * 1000)
                         await self._send_event("caption", text=caption, kind=kind, start_ms=start_ms)
                     self._downstream.enqueue(chunk.pcm, caption)
+                    if self.on_audio is not None:
+                        self.on_audio(chunk.pcm, chunk.rate)
                     while self._downstream.queued_ms > MAX_AHEAD_MS and not stream.cancelled:
                         await asyncio.sleep(0.02)
             finally:
