@@ -37,4 +37,9 @@ def test_the_learner_talking_over_the_echo_is_not_echo():
 
 def test_nothing_played_means_no_echo():
     _, learner = clips()
-    assert not gate_with(np.zeros(0, np.float32), learner).is_echo()
+    assert gate_with(np.zeros(0, np.float32), learner).is_echo() is False
+
+
+def test_too_little_microphone_audio_cannot_be_judged():
+    tutor, learner = clips()
+    assert gate_with(tutor, learner[:1000]).is_echo() is None

@@ -300,7 +300,30 @@ def load_scenarios(folder: Path) -> list[Scenario]:
     return scenarios
 
 
-async def run_bench(connect, scenarios: list[Scenario], policy: str | None, concurrency: int) -> dict:
+def dump_recording(folder: Path, scenario: Scenario, recording: Recording, stats: dict, policy: str | None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    audio = recording.audio_frames
+    spans = []  # tutor audio arrival as spans, frames closer than 100 ms merged
+    for arrival, _seq, samples in audio:
+        if spans and arrival - spans[-1][1] <= 0.1:
+            spans[-1][1] = arrival + samples / recording.rate
+        else:
+            spans.append([arrival, arrival + samples / recording.rate])
+    record = {
+        "scenario": scenario.name,
+        "policy": policy,
+        "annotations": scenario.events,
+        "events": [{"t": round(t, 3), **event} for t, event in recording.events],
+        "tutor_audio_spans": [[round(a, 3), round(b, 3)] for a, b in spans],
+        "playout_stops": [round(t, 3) for t in recording.playout_stops],
+        "engine_stats": stats,
+    }
+    (folder / f"{scenario.name}-{policy}.json").write_text(json.dumps(record, indent=1))
+
+
+async def run_bench(
+    connect, scenarios: list[Scenario], policy: str | None, concurrency: int, record_dir: Path | None = None
+) -> dict:
     """Every scenario once; `concurrency` sessions at a time (scenarios repeat to fill the first wave)."""
     queue = list(scenarios)
     while len(queue) < concurrency:
@@ -312,6 +335,8 @@ async def run_bench(connect, scenarios: list[Scenario], policy: str | None, conc
         async with semaphore:
             recording, stats = await run_scenario(connect, scenario, policy)
             results.append((scenario, recording, stats))
+            if record_dir is not None:
+                dump_recording(record_dir, scenario, recording, stats, policy)
 
     await asyncio.gather(*(one(scenario) for scenario in queue))
     runs = [score_scenario(scenario, recording) for scenario, recording, _stats in results]

@@ -192,17 +192,18 @@ class ConversationEngine:
         self._echo.add_microphone(samples)
         heard = self._vad.push(pcm)
         now = self._vad.time
+        if not tutor_speaking and self._was_tutor_speaking:
+            self._tutor_stopped_at = now
+        self._was_tutor_speaking = tutor_speaking
         if heard.speaking and (tutor_speaking or now - self._tutor_stopped_at < ECHO_TAIL_S):
             if now - self._echo_checked_at >= ECHO_CHECK_EVERY_S:
                 self._echo_checked_at = now
-                self._echo_now = self._echo.is_echo()
+                verdict = self._echo.is_echo()
+                self._echo_now = True if verdict is None else verdict  # while the tutor talks, unsure means echo
             if self._echo_now:
                 self._last_echo_at = now
         else:
             self._echo_now = False
-        if not tutor_speaking and self._was_tutor_speaking:
-            self._tutor_stopped_at = now
-        self._was_tutor_speaking = tutor_speaking
         self._learner = _learner_voice(self._learner, heard, self._echo_now, self._last_echo_at, now)
         self.stats.hear_cpu_ms += (time.thread_time() - started) * 1000
         return self._learner
@@ -214,6 +215,7 @@ class ConversationEngine:
             return
         if voice.speaking and voice.speech_seconds(self.now) >= barge_in_s:
             self.stats.actions["yield"] = self.stats.actions.get("yield", 0) + 1
+            log.info("barge-in at %.2f s (echo correlation %.2f)", self.now, self._echo.last_correlation)
             await self._speaker.stop("barge_in")
 
     async def _tick(self, chunk: bytes, voice: VoiceState) -> None:

@@ -28,8 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=1)
         parser.add_argument("--url", help="ws://host:port/ws/conversation/ of a server sharing this database")
         parser.add_argument("--policy", default="both", choices=[*POLICIES, "both"])
+        parser.add_argument("--record", type=Path, help="write every run's events and tutor audio timing here")
 
-    def handle(self, *args, scenario_dir: Path, concurrency: int, url: str | None, policy: str, **options):
+    def handle(
+        self, *args, scenario_dir: Path, concurrency: int, url: str | None, policy: str, record: Path | None, **options
+    ):
         if not 1 <= concurrency <= 64:
             raise CommandError("--concurrency must be between 1 and 64")
         try:
@@ -50,7 +53,8 @@ class Command(BaseCommand):
                 "concurrency": concurrency,
                 "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                 "policies": {
-                    name: asyncio.run(run_bench(connect_once, scenarios, name, concurrency)) for name in policies
+                    name: asyncio.run(run_bench(connect_once, scenarios, name, concurrency, record))
+                    for name in policies
                 },
             }
         self.stdout.write(json.dumps(result, indent=2))
