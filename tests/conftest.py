@@ -145,7 +145,13 @@ def daphne_server(django_db_setup, django_db_blocker, media_root):
     with django_db_blocker.unblock():
         database_url = url_of_test_database()
     port = _free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PARLEY_MEDIA_ROOT": str(media_root)}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PARLEY_MEDIA_ROOT": str(media_root),
+        "DJANGO_DEBUG": "1",  # static files straight from the source folders
+        "PYTHONUNBUFFERED": "1",
+    }
     log_path = ROOT / "var" / "test" / "daphne.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:

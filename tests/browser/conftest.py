@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import FIXTURES, ROOT, url_of_test_database
+from tests.conftest import FIXTURES, ROOT
 from tutor.models import User
 
 CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
@@ -55,47 +51,9 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, django_db_blocker, media_root):
-    """daphne serving tutor.asgi on a free port, on the test database."""
-    with django_db_blocker.unblock():
-        database_url = url_of_test_database()
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PARLEY_MEDIA_ROOT": str(media_root),
-        "DJANGO_DEBUG": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log_path = ROOT / "var" / "test" / "daphne.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tutor.asgi:application"],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"daphne did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.1)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def live_server_url(daphne_server) -> str:
+    """daphne serving tutor.asgi on a free port, on the test database (tests/conftest.py)."""
+    return f"http://{daphne_server}"
 
 
 @pytest.fixture(scope="package")
