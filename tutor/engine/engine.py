@@ -102,6 +102,7 @@ class ConversationEngine:
         self.policy = policy or ExpectationPolicy()
         self._hand_off = hand_off
         self._feedback: list[tuple[int, str]] = []
+        self._assessors: dict[int, asyncio.Future] = {}
         self.stats = EngineStats()
         self._speaker = speaker
         speaker.on_audio = self.tutor_audio_played
@@ -397,7 +398,9 @@ class ConversationEngine:
             await self._close_lesson()
             return
         lesson_item = self.plan.items[index]
-        assessor = await asyncio.get_running_loop().run_in_executor(self._worker, self._assessor_for, lesson_item)
+        assessor = await self._assessor_ready(index)
+        if index + 1 < len(self.plan.items):
+            self._prepare_assessor(index + 1)
         self._item = ItemProgress(
             index=index,
             presented_at=self.now,
@@ -417,6 +420,17 @@ class ConversationEngine:
         )
         await self._send_event("progress", index=index + 1, total=len(self.plan.items))
         self._speaker.say(self._voice.synthesizer.speak(lesson_item.spoken_prompt), "prompt")
+
+    def _prepare_assessor(self, index: int) -> asyncio.Future:
+        """Build an item's decoder ahead of time, beside the session's listening thread, never in it."""
+        if index not in self._assessors:
+            self._assessors[index] = asyncio.ensure_future(
+                asyncio.to_thread(self._assessor_for, self.plan.items[index])
+            )
+        return self._assessors[index]
+
+    async def _assessor_ready(self, index: int) -> StreamingAssessor | None:
+        return await self._prepare_assessor(index)
 
     def _assessor_for(self, item: LessonItem) -> StreamingAssessor | None:
         if item.kind != "repeat":
