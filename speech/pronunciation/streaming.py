@@ -13,7 +13,7 @@ from __future__ import annotations
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
-from speech.pronunciation.scorer import SlotFeature, VariantEvidence, add_gap_speech, decide_slot, reference_words
+from speech.pronunciation.scorer import SlotFeature, add_gap_speech, decide_slot, reference_words, shared_evidence
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
@@ -55,7 +55,7 @@ class StreamingAssessor:
         if not words:
             raise ValueError("the reference text has no words")
         self._decoder = new_decoder()
-        self._evidence = VariantEvidence(new_decoder())
+        self._evidence = shared_evidence()
         self._slots = word_slots(words)
         self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
         self._decoder.activate_search(self._grammar.name)
