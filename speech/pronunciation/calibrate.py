@@ -21,7 +21,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from speech.pronunciation.calibration import CALIBRATION_PATH, Calibration
-from speech.pronunciation.evaluation import ScoredWord, detection_metrics, percentile, score_corpus, scored_words
+from speech.pronunciation.evaluation import (
+    ScoredWord,
+    detection_metrics,
+    insertion_candidates,
+    percentile,
+    score_corpus,
+    scored_words,
+)
 from speech.pronunciation.learner_variants import rule_family
 from speech.pronunciation.scorer import PronunciationScorer
 from speech.pronunciation.sphinx import GrammarWeights
@@ -90,7 +97,9 @@ def refine_for_f1(
     return thresholds
 
 
-def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
+def fit(
+    words: list[ScoredWord], weights: GrammarWeights, insertions: list[tuple[float, bool]] | None = None
+) -> Calibration:
     variants = [
         (w.feature.decoded.choice.variant.rule, w.feature.evidence, w.truth["error"] == "mispronunciation")
         for w in words
@@ -149,6 +158,7 @@ def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
         word_gop_floor=round(floor, 3),
         replaced_word_speech=replaced,
         omission_evidence=omission_threshold,
+        insertion_evidence=best_threshold(insertions) if insertions else -1e9,
         gop_centre=round(centre, 3),
         gop_scale=round(scale, 3),
         grammar=weights,
@@ -162,7 +172,7 @@ def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = Fal
     best: tuple[float, Calibration] | None = None
     for weights in WEIGHT_GRID if grid else [DEFAULT_WEIGHTS]:
         utterances = score_corpus(dev_folder, scorer, weights, limit)
-        calibration = fit(scored_words(utterances), weights)
+        calibration = fit(scored_words(utterances), weights, insertion_candidates(utterances))
         metrics = detection_metrics(utterances, calibration)
         f1 = metrics["word_mispronunciation"]["f1"]
         false_flags = metrics["false_flags_on_correct_words_percent"]

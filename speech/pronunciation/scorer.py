@@ -99,6 +99,7 @@ class ExtraWord:
     kind: str  # "filler" | "insertion"
     start_frame: int
     end_frame: int
+    evidence: float | None = None  # insertions: see VariantEvidence.insertion
 
 
 @dataclass
@@ -154,6 +155,19 @@ class VariantEvidence:
             return None
         frames = max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
         return (without - max(with_word)) / frames
+
+    def insertion(self, pcm: bytes, path: list[DecodedWord], position: int) -> float | None:
+        """For a decoded inserted word: (best score with it - score without it) per frame of the window."""
+        decoded = path[position]
+        before = path[position - 1] if position > 0 else None
+        after = path[position + 1] if position + 1 < len(path) else None
+        piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
+        with self.lock:
+            with_word = self._score(piece, before, decoded.choice.phones, after)
+            without = self._score(piece, before, None, after)
+        if with_word is None or without is None:
+            return None
+        return (with_word - without) / max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
 
     @staticmethod
     def _window(pcm: bytes, before: DecodedWord | None, after: DecodedWord | None, start: int, end: int) -> bytes:
@@ -238,7 +252,15 @@ class PronunciationScorer:
         by_slot: dict[int, DecodedWord] = {d.choice.slot: d for d in path if d.choice.slot is not None}
         features = [SlotFeature(slot, by_slot.get(slot.index)) for slot in slots]
         extras = [
-            ExtraWord(d.choice.text, d.choice.kind, d.start_frame, d.end_frame) for d in path if d.choice.slot is None
+            ExtraWord(
+                d.choice.text,
+                d.choice.kind,
+                d.start_frame,
+                d.end_frame,
+                self.evidence.insertion(pcm, path, position) if d.choice.kind == "insertion" else None,
+            )
+            for position, d in enumerate(path)
+            if d.choice.slot is None
         ]
         for position, decoded in enumerate(path):
             if decoded.choice.kind == "variant" and decoded.choice.slot is not None:
@@ -302,6 +324,10 @@ def decide_slot(feature: SlotFeature, calibration: Calibration) -> SlotDecision:
     return SlotDecision("none", None, None, 1.0)
 
 
+def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
+    return extra.kind == "insertion" and (extra.evidence is None or extra.evidence > calibration.insertion_evidence)
+
+
 def _sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(value, 50.0), -50.0)))
 
@@ -317,7 +343,7 @@ def build_assessment(
     for feature in features.slots:
         words.append(_word_assessment(feature, decide_slot(feature, calibration), calibration))
     for extra in features.extras:
-        if extra.kind == "insertion":
+        if is_insertion(extra, calibration):
             words.append(
                 WordAssessment(
                     text=extra.text,

@@ -13,7 +13,15 @@ from __future__ import annotations
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
-from speech.pronunciation.scorer import SlotFeature, add_gap_speech, decide_slot, reference_words, shared_evidence
+from speech.pronunciation.scorer import (
+    ExtraWord,
+    SlotFeature,
+    add_gap_speech,
+    decide_slot,
+    is_insertion,
+    reference_words,
+    shared_evidence,
+)
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
@@ -156,11 +164,15 @@ class StreamingAssessor:
 
     def _extras_before(self, path: list[DecodedWord], position: int, now: int) -> list[WordVerdict]:
         result = []
-        for decoded in path[:position]:
+        for at, decoded in enumerate(path[:position]):
             key = (decoded.name, decoded.start_frame)
             if decoded.choice.kind != "insertion" or key in self._final_extras:
                 continue
             self._final_extras.add(key)
+            evidence = self._evidence.insertion(bytes(self._pcm), path, at)
+            extra = ExtraWord(decoded.choice.text, "insertion", decoded.start_frame, decoded.end_frame, evidence)
+            if not is_insertion(extra, self.calibration):
+                continue
             result.append(
                 WordVerdict(
                     index=None,
