@@ -42,7 +42,7 @@ WEIGHT_GRID = [
 ]
 FALSE_POSITIVE_COST = 1.5
 MIN_FAMILY_SUPPORT = 8
-MAX_VARIANT_FALSE_FLAG_RATE = 0.025
+MAX_VARIANT_FALSE_FLAG_RATE = 0.01
 
 
 def best_threshold(candidates: list[tuple[float, bool]]) -> float:
