@@ -20,6 +20,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from speech.audio import read_wav
+from speech.corpus import load_corpus
 from speech.pronunciation.calibration import CALIBRATION_PATH, Calibration
 from speech.pronunciation.evaluation import (
     ScoredWord,
@@ -31,7 +33,7 @@ from speech.pronunciation.evaluation import (
 )
 from speech.pronunciation.learner_variants import rule_family
 from speech.pronunciation.scorer import PronunciationScorer
-from speech.pronunciation.sphinx import GrammarWeights
+from speech.pronunciation.sphinx import GrammarWeights, new_decoder
 
 DEFAULT_WEIGHTS = GrammarWeights(variant=0.01, omission=0.0005, filler=0.05, insertion=0.001)
 WEIGHT_GRID = [
@@ -166,6 +168,18 @@ def fit(
     )
 
 
+def dev_cepstral_mean(dev_folder: str | Path) -> str:
+    """The live cepstral mean after streaming every fourth dev utterance through one decoder."""
+    decoder = new_decoder()
+    decoder.add_jsgf_string("filler", "#JSGF V1.0;\ngrammar filler;\npublic <s> = uh;\n")
+    decoder.activate_search("filler")
+    for wav, _ in load_corpus(dev_folder)[::4]:
+        decoder.start_utt()
+        decoder.process_raw(read_wav(wav).pcm16(), False, False)
+        decoder.end_utt()
+    return decoder.get_cmn()
+
+
 def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = False) -> tuple[Calibration, dict]:
     scorer = PronunciationScorer(Calibration())
     report = {}
@@ -181,7 +195,11 @@ def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = Fal
         if best is None or score > best[0]:
             best = (score, calibration)
     assert best is not None
-    calibration = replace(best[1], source=f"calibrated on {Path(dev_folder).name} ({len(utterances)} utterances)")
+    calibration = replace(
+        best[1],
+        cepstral_mean=dev_cepstral_mean(dev_folder),
+        source=f"calibrated on {Path(dev_folder).name} ({len(utterances)} utterances)",
+    )
     return calibration, report
 
 

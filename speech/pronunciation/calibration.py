@@ -33,6 +33,8 @@ class Calibration:
     gop_centre: float = -30.0
     gop_scale: float = 10.0
     grammar: GrammarWeights = GrammarWeights()
+    # where live cepstral-mean normalisation starts in a process's first streaming session
+    cepstral_mean: str | None = None
     source: str = "defaults"
 
     def variant_threshold(self, rule: str) -> float:

@@ -43,7 +43,8 @@ DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the
 class _CepstralMeanPrior:
     """Live cepstral mean normalisation starts from a generic mean and needs a second or two of speech to
     settle; until then the partial paths skip words. New sessions start from the mean that the last
-    finished utterance in this process ended with (the same microphone and room, most of the time)."""
+    finished utterance in this process ended with (the same microphone and room, most of the time), or
+    in a process's first session from the dev corpus's mean saved with the calibration."""
 
     def __init__(self) -> None:
         self.value: str | None = None
@@ -104,7 +105,7 @@ class StreamingAssessor:
         self._final_extras = set()
         self._previous_path: dict[int, tuple[str, int]] = {}
         self.verdicts = []
-        prior = _cepstral_mean_prior.value
+        prior = _cepstral_mean_prior.value or self.calibration.cepstral_mean
         if prior is not None:
             self._decoder.set_cmn(prior)
         self._decoder.start_utt()
