@@ -124,6 +124,12 @@ class PhraseBank:
                 self._rendered[key] = tuple(self._render(phrase, variant) for variant in self._variant_plan)
         return self
 
+    def warm_in_background(self) -> threading.Thread:
+        """Start `warm()` on a daemon thread; phrases become available one by one as they are rendered."""
+        thread = threading.Thread(target=self.warm, name="parley-phrase-bank", daemon=True)
+        thread.start()
+        return thread
+
     def get(self, name: str) -> SpeechStream:
         """A stream of a phrase kind ("backchannel") or of one phrase ("mm-hm"); never the same twice running."""
         rendered = self.pick(name)

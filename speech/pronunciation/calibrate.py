@@ -20,11 +20,20 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from speech.audio import read_wav
+from speech.corpus import load_corpus
 from speech.pronunciation.calibration import CALIBRATION_PATH, Calibration
-from speech.pronunciation.evaluation import ScoredWord, detection_metrics, percentile, score_corpus, scored_words
+from speech.pronunciation.evaluation import (
+    ScoredWord,
+    detection_metrics,
+    insertion_candidates,
+    percentile,
+    score_corpus,
+    scored_words,
+)
 from speech.pronunciation.learner_variants import rule_family
 from speech.pronunciation.scorer import PronunciationScorer
-from speech.pronunciation.sphinx import GrammarWeights
+from speech.pronunciation.sphinx import GrammarWeights, new_decoder
 
 DEFAULT_WEIGHTS = GrammarWeights(variant=0.01, omission=0.0005, filler=0.05, insertion=0.001)
 WEIGHT_GRID = [
@@ -35,7 +44,7 @@ WEIGHT_GRID = [
 ]
 FALSE_POSITIVE_COST = 1.5
 MIN_FAMILY_SUPPORT = 8
-MAX_VARIANT_FALSE_FLAG_RATE = 0.025
+MAX_VARIANT_FALSE_FLAG_RATE = 0.01
 
 
 def best_threshold(candidates: list[tuple[float, bool]]) -> float:
@@ -90,7 +99,9 @@ def refine_for_f1(
     return thresholds
 
 
-def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
+def fit(
+    words: list[ScoredWord], weights: GrammarWeights, insertions: list[tuple[float, bool]] | None = None
+) -> Calibration:
     variants = [
         (w.feature.decoded.choice.variant.rule, w.feature.evidence, w.truth["error"] == "mispronunciation")
         for w in words
@@ -149,11 +160,24 @@ def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
         word_gop_floor=round(floor, 3),
         replaced_word_speech=replaced,
         omission_evidence=omission_threshold,
+        insertion_evidence=best_threshold(insertions) if insertions else -1e9,
         gop_centre=round(centre, 3),
         gop_scale=round(scale, 3),
         grammar=weights,
         source="",
     )
+
+
+def dev_cepstral_mean(dev_folder: str | Path) -> str:
+    """The live cepstral mean after streaming every fourth dev utterance through one decoder."""
+    decoder = new_decoder()
+    decoder.add_jsgf_string("filler", "#JSGF V1.0;\ngrammar filler;\npublic <s> = uh;\n")
+    decoder.activate_search("filler")
+    for wav, _ in load_corpus(dev_folder)[::4]:
+        decoder.start_utt()
+        decoder.process_raw(read_wav(wav).pcm16(), False, False)
+        decoder.end_utt()
+    return decoder.get_cmn()
 
 
 def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = False) -> tuple[Calibration, dict]:
@@ -162,7 +186,7 @@ def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = Fal
     best: tuple[float, Calibration] | None = None
     for weights in WEIGHT_GRID if grid else [DEFAULT_WEIGHTS]:
         utterances = score_corpus(dev_folder, scorer, weights, limit)
-        calibration = fit(scored_words(utterances), weights)
+        calibration = fit(scored_words(utterances), weights, insertion_candidates(utterances))
         metrics = detection_metrics(utterances, calibration)
         f1 = metrics["word_mispronunciation"]["f1"]
         false_flags = metrics["false_flags_on_correct_words_percent"]
@@ -171,7 +195,11 @@ def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = Fal
         if best is None or score > best[0]:
             best = (score, calibration)
     assert best is not None
-    calibration = replace(best[1], source=f"calibrated on {Path(dev_folder).name} ({len(utterances)} utterances)")
+    calibration = replace(
+        best[1],
+        cepstral_mean=dev_cepstral_mean(dev_folder),
+        source=f"calibrated on {Path(dev_folder).name} ({len(utterances)} utterances)",
+    )
     return calibration, report
 
 

@@ -27,10 +27,14 @@ class Calibration:
     replaced_word_speech: float = 0.15
     # a skipped word is omitted only if leaving it out scores better than this per frame (else it was said)
     omission_evidence: float = -1e9
+    # a decoded inserted word is reported only if it improves the fit by more than this per frame
+    insertion_evidence: float = -1e9
     # phone accuracy = 100 * sigmoid((gop - centre) / scale)
     gop_centre: float = -30.0
     gop_scale: float = 10.0
     grammar: GrammarWeights = GrammarWeights()
+    # where live cepstral-mean normalisation starts in a process's first streaming session
+    cepstral_mean: str | None = None
     source: str = "defaults"
 
     def variant_threshold(self, rule: str) -> float:

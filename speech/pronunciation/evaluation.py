@@ -13,7 +13,13 @@ from speech.audio import read_wav
 from speech.corpus import load_corpus
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration
-from speech.pronunciation.scorer import PronunciationScorer, SlotFeature, UtteranceFeatures, decide_slot
+from speech.pronunciation.scorer import (
+    PronunciationScorer,
+    SlotFeature,
+    UtteranceFeatures,
+    decide_slot,
+    is_insertion,
+)
 from speech.pronunciation.sphinx import GrammarWeights
 
 
@@ -106,7 +112,7 @@ def detection_metrics(utterances: list[ScoredUtterance], calibration: Calibratio
         phone_counts["tp"] += len(true_edits & predicted_edits)
         phone_counts["fp"] += len(predicted_edits - true_edits)
         phone_counts["fn"] += len(true_edits - predicted_edits)
-    insertion = _insertion_counts(utterances)
+    insertion = _insertion_counts(utterances, calibration)
     return {
         "words": len(words),
         "word_mispronunciation": prf(**word_counts),
@@ -125,12 +131,28 @@ def detection_metrics(utterances: list[ScoredUtterance], calibration: Calibratio
     }
 
 
-def _insertion_counts(utterances: list[ScoredUtterance]) -> dict[str, int]:
+def insertion_candidates(utterances: list[ScoredUtterance]) -> list[tuple[float, bool]]:
+    """(evidence, is a true insertion) for every decoded inserted word."""
+    result = []
+    for utterance in utterances:
+        truths = [(w["start"], w["end"]) for w in utterance.annotation["words"] if w["error"] == "insertion"]
+        for extra in utterance.features.extras:
+            if extra.kind != "insertion" or extra.evidence is None:
+                continue
+            start, end = extra.start_frame * 0.01, (extra.end_frame + 1) * 0.01
+            hit = any(min(end, e) - max(start, s) > -0.05 for s, e in truths)
+            result.append((extra.evidence, hit))
+    return result
+
+
+def _insertion_counts(utterances: list[ScoredUtterance], calibration: Calibration) -> dict[str, int]:
     counts = {"tp": 0, "fp": 0, "fn": 0}
     for utterance in utterances:
         truths = [(w["start"], w["end"]) for w in utterance.annotation["words"] if w["error"] == "insertion"]
         predicted = [
-            (e.start_frame * 0.01, (e.end_frame + 1) * 0.01) for e in utterance.features.extras if e.kind == "insertion"
+            (e.start_frame * 0.01, (e.end_frame + 1) * 0.01)
+            for e in utterance.features.extras
+            if is_insertion(e, calibration)
         ]
         matched = set()
         for start, end in predicted:

@@ -30,10 +30,10 @@ from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
-    AlignedWord,
     DecodedWord,
     GrammarWeights,
     WordSlot,
+    align_score,
     build_grammar,
     decoded_words,
     ensure_word,
@@ -99,6 +99,7 @@ class ExtraWord:
     kind: str  # "filler" | "insertion"
     start_frame: int
     end_frame: int
+    evidence: float | None = None  # insertions: see VariantEvidence.insertion
 
 
 @dataclass
@@ -118,17 +119,20 @@ class VariantEvidence:
 
     def __init__(self, aligner: pocketsphinx.Decoder) -> None:
         self.aligner = aligner
+        self.lock = threading.Lock()  # one aligner; streaming sessions of a process share it
 
     def __call__(self, pcm: bytes, path: list[DecodedWord], position: int, slot: WordSlot) -> float | None:
         decoded = path[position]
         before = path[position - 1] if position > 0 else None
         after = path[position + 1] if position + 1 < len(path) else None
         piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
-        variant = self._align(piece, before, decoded.choice.phones, after)
-        canonical_scores = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
-        if variant is None or not canonical_scores:
+        with self.lock:
+            variant_score = self._score(piece, before, decoded.choice.phones, after)
+            canonical_scores = [
+                s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None
+            ]
+        if variant_score is None or not canonical_scores:
             return None
-        variant_score = float(sum(word.score for word in variant))
         # per frame of the word (normalising by the changed sound's own frames was tried: dev F1 0.40 vs 0.43)
         frames = max(decoded.end_frame - decoded.start_frame + 1, 1)
         return (variant_score - max(canonical_scores)) / frames
@@ -144,12 +148,26 @@ class VariantEvidence:
         gap_start = before.end_frame + 1 if before is not None else 0
         gap_end = after.start_frame - 1 if after is not None else total - 1
         piece = self._window(pcm, before, after, gap_start, max(gap_end, gap_start))
-        without = self._score(piece, before, None, after)
-        with_word = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
+        with self.lock:
+            without = self._score(piece, before, None, after)
+            with_word = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
         if without is None or not with_word:
             return None
         frames = max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
         return (without - max(with_word)) / frames
+
+    def insertion(self, pcm: bytes, path: list[DecodedWord], position: int) -> float | None:
+        """For a decoded inserted word: (best score with it - score without it) per frame of the window."""
+        decoded = path[position]
+        before = path[position - 1] if position > 0 else None
+        after = path[position + 1] if position + 1 < len(path) else None
+        piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
+        with self.lock:
+            with_word = self._score(piece, before, decoded.choice.phones, after)
+            without = self._score(piece, before, None, after)
+        if with_word is None or without is None:
+            return None
+        return (with_word - without) / max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
 
     @staticmethod
     def _window(pcm: bytes, before: DecodedWord | None, after: DecodedWord | None, start: int, end: int) -> bytes:
@@ -162,12 +180,6 @@ class VariantEvidence:
     def _score(
         self, piece: bytes, before: DecodedWord | None, middle: tuple[str, ...] | None, after: DecodedWord | None
     ) -> float | None:
-        aligned = self._align(piece, before, middle, after)
-        return None if aligned is None else float(sum(word.score for word in aligned))
-
-    def _align(
-        self, piece: bytes, before: DecodedWord | None, middle: tuple[str, ...] | None, after: DecodedWord | None
-    ) -> list[AlignedWord] | None:
         sequence = [d.choice.phones for d in (before,) if d is not None]
         sequence += [middle] if middle is not None else []
         sequence += [d.choice.phones for d in (after,) if d is not None]
@@ -178,7 +190,7 @@ class VariantEvidence:
             name = pronunciation_name(phones)
             ensure_word(self.aligner, name, phones)
             names.append(name)
-        return force_align(self.aligner, piece, names) or None
+        return align_score(self.aligner, piece, names)
 
 
 def speech_frames(audio: Audio) -> np.ndarray:
@@ -240,7 +252,15 @@ class PronunciationScorer:
         by_slot: dict[int, DecodedWord] = {d.choice.slot: d for d in path if d.choice.slot is not None}
         features = [SlotFeature(slot, by_slot.get(slot.index)) for slot in slots]
         extras = [
-            ExtraWord(d.choice.text, d.choice.kind, d.start_frame, d.end_frame) for d in path if d.choice.slot is None
+            ExtraWord(
+                d.choice.text,
+                d.choice.kind,
+                d.start_frame,
+                d.end_frame,
+                self.evidence.insertion(pcm, path, position) if d.choice.kind == "insertion" else None,
+            )
+            for position, d in enumerate(path)
+            if d.choice.slot is None
         ]
         for position, decoded in enumerate(path):
             if decoded.choice.kind == "variant" and decoded.choice.slot is not None:
@@ -304,6 +324,10 @@ def decide_slot(feature: SlotFeature, calibration: Calibration) -> SlotDecision:
     return SlotDecision("none", None, None, 1.0)
 
 
+def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
+    return extra.kind == "insertion" and (extra.evidence is None or extra.evidence > calibration.insertion_evidence)
+
+
 def _sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(value, 50.0), -50.0)))
 
@@ -319,7 +343,7 @@ def build_assessment(
     for feature in features.slots:
         words.append(_word_assessment(feature, decide_slot(feature, calibration), calibration))
     for extra in features.extras:
-        if extra.kind == "insertion":
+        if is_insertion(extra, calibration):
             words.append(
                 WordAssessment(
                     text=extra.text,
@@ -473,6 +497,12 @@ def _fluency(features: UtteranceFeatures) -> Fluency:
 
 
 # ------------------------------------------------------------------------------------------------------ public
+
+
+@cache
+def shared_evidence() -> VariantEvidence:
+    """The process-wide evidence aligner that streaming sessions share (it is locked per use)."""
+    return VariantEvidence(new_decoder())
 
 
 @cache

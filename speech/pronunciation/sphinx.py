@@ -12,7 +12,9 @@ import itertools
 import math
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 
 import pocketsphinx
 
@@ -29,10 +31,22 @@ _MODEL_DIR = os.path.join(pocketsphinx.get_model_path(), "en-us")
 _uid_counter = itertools.count(1)
 
 
+@cache
+def _small_dictionary() -> str:
+    """A dictionary with only the filler words: every other entry is added with `add_word`, and loading
+    the full CMUdict costs ~100 ms and ~20 MB per decoder."""
+    folder = tempfile.mkdtemp(prefix="parley-sphinx-")
+    path = os.path.join(folder, "fillers.dict")
+    with open(path, "w", encoding="utf-8") as handle:
+        for word in FILLER_WORDS:
+            handle.write(f"{word} {' '.join(cmudict_pronunciations(word)[0])}\n")
+    return path
+
+
 def new_decoder(**options: object) -> pocketsphinx.Decoder:
     config = {
         "hmm": os.path.join(_MODEL_DIR, "en-us"),
-        "dict": os.path.join(_MODEL_DIR, "cmudict-en-us.dict"),
+        "dict": _small_dictionary(),
         "lm": None,
         "bestpath": False,
         "loglevel": "FATAL",
@@ -224,6 +238,21 @@ def force_align(decoder: pocketsphinx.Decoder, pcm: bytes, names: list[str]) -> 
         phones = tuple(AlignedPhone(p.name, p.start, p.duration, p.score) for p in word)
         words.append(AlignedWord(word.name, word.start, word.duration, word.score, phones))
     return words
+
+
+def align_score(decoder: pocketsphinx.Decoder, pcm: bytes, names: list[str]) -> float | None:
+    """Total score of the best forced alignment of `names` to the audio (one pass, no phone detail)."""
+    try:
+        decoder.set_align_text(" ".join(names))
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+    except RuntimeError:
+        return None
+    if hypothesis is None or hypothesis.score <= 0:
+        return None
+    return math.log(hypothesis.score) / math.log(float(decoder.config["logbase"]))
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,20 @@ the canonical forms on the word's own audio (the same evidence test as the whole
 
 from __future__ import annotations
 
+import threading
+
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
-from speech.pronunciation.scorer import SlotFeature, VariantEvidence, add_gap_speech, decide_slot, reference_words
+from speech.pronunciation.scorer import (
+    ExtraWord,
+    SlotFeature,
+    add_gap_speech,
+    decide_slot,
+    is_insertion,
+    reference_words,
+    shared_evidence,
+)
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
@@ -28,6 +38,24 @@ from speech.pronunciation.types import WordVerdict, check_language
 
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
+
+
+class _CepstralMeanPrior:
+    """Live cepstral mean normalisation starts from a generic mean and needs a second or two of speech to
+    settle; until then the partial paths skip words. New sessions start from the mean that the last
+    finished utterance in this process ended with (the same microphone and room, most of the time), or
+    in a process's first session from the dev corpus's mean saved with the calibration."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self._lock = threading.Lock()
+
+    def remember(self, cmn: str) -> None:
+        with self._lock:
+            self.value = cmn
+
+
+_cepstral_mean_prior = _CepstralMeanPrior()
 
 
 def _ipa(phones: tuple[str, ...]) -> str:
@@ -55,7 +83,7 @@ class StreamingAssessor:
         if not words:
             raise ValueError("the reference text has no words")
         self._decoder = new_decoder()
-        self._evidence = VariantEvidence(new_decoder())
+        self._evidence = shared_evidence()
         self._slots = word_slots(words)
         self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
         self._decoder.activate_search(self._grammar.name)
@@ -77,6 +105,9 @@ class StreamingAssessor:
         self._final_extras = set()
         self._previous_path: dict[int, tuple[str, int]] = {}
         self.verdicts = []
+        prior = _cepstral_mean_prior.value or self.calibration.cepstral_mean
+        if prior is not None:
+            self._decoder.set_cmn(prior)
         self._decoder.start_utt()
         self._in_utterance = True
 
@@ -102,6 +133,8 @@ class StreamingAssessor:
             return []
         self._decoder.end_utt()
         self._in_utterance = False
+        if self.audio_seconds >= 1.0:
+            _cepstral_mean_prior.remember(self._decoder.get_cmn())
         return self._finalise(final=True)
 
     # ------------------------------------------------------------------------------------------ decisions
@@ -137,13 +170,15 @@ class StreamingAssessor:
             else:
                 # skipped: final once the next reference word is steadily decoded, itself followed, and well
                 # under way, and this word was absent before too (early partial paths skip words freely)
+                # (partial paths skip short words that the final path keeps, so a skip must outlast the
+                # next word by a pause's length before it counts)
                 following = by_slot.get(slot.index + 1)
                 ready = final or (
                     following is not None
                     and slot.index not in previous
                     and stable(following[1])
                     and following[0] < len(path) - 1
-                    and now - following[1].end_frame >= self.hold_frames
+                    and now - following[1].end_frame >= self.pause_frames
                 )
                 if not ready:
                     break
@@ -156,11 +191,15 @@ class StreamingAssessor:
 
     def _extras_before(self, path: list[DecodedWord], position: int, now: int) -> list[WordVerdict]:
         result = []
-        for decoded in path[:position]:
+        for at, decoded in enumerate(path[:position]):
             key = (decoded.name, decoded.start_frame)
             if decoded.choice.kind != "insertion" or key in self._final_extras:
                 continue
             self._final_extras.add(key)
+            evidence = self._evidence.insertion(bytes(self._pcm), path, at)
+            extra = ExtraWord(decoded.choice.text, "insertion", decoded.start_frame, decoded.end_frame, evidence)
+            if not is_insertion(extra, self.calibration):
+                continue
             result.append(
                 WordVerdict(
                     index=None,
@@ -182,7 +221,15 @@ class StreamingAssessor:
         decoded = path[position]
         feature = SlotFeature(slot, decoded)
         if decoded.choice.kind == "variant":
-            feature.evidence = self._evidence(bytes(self._pcm), path, position, slot)
+            # the evidence window must not end in a word still being spoken: cut the path after this word
+            # when the next one has not clearly ended
+            now_frame = len(self._pcm) // (2 * SAMPLES_PER_FRAME)
+            context = (
+                path
+                if position + 1 < len(path) and path[position + 1].end_frame < now_frame - 5
+                else path[: position + 1]
+            )
+            feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
         decision = decide_slot(feature, self.calibration)
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]

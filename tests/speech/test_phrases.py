@@ -70,6 +70,13 @@ def test_unknown_and_unwarmed_phrases_are_refused(bank: PhraseBank) -> None:
         cold.get("backchannel")
 
 
+def test_bank_can_warm_in_the_background(bank: PhraseBank) -> None:
+    cold = PhraseBank(bank.synthesizer, phrases={"retry": STOCK_PHRASES["retry"][:1]}, variants_per_phrase=2)
+    cold.warm_in_background().join()
+    assert cold.warmed
+    assert list(cold.get("retry"))
+
+
 def test_espeak_voice_can_say_the_ipa_phrases() -> None:
     small = {"hum": STOCK_PHRASES["hum"], "backchannel": STOCK_PHRASES["backchannel"][:1]}
     bank = PhraseBank(Synthesizer(voice_for("en-gb")), phrases=small, variants_per_phrase=2).warm()

@@ -293,6 +293,7 @@ def test_say_speaks_other_languages_and_ipa(django_configured: None, tmp_path) -
         (("   ",), "empty"),
         (("Hello.", "--lang", "xx-nowhere"), "no voice for language"),
         (("qθ", "--ipa"), "no English espeak-ng phoneme"),
+        (("θɪŋk", "--ipa", "--lang", "fr"), "English IPA only"),
     ],
 )
 def test_say_refuses_bad_input_clearly(django_configured: None, tmp_path, args: tuple, message: str) -> None:

@@ -32,6 +32,9 @@ class Command(BaseCommand):
         if not 8000 <= rate <= 48000:
             raise CommandError(f"--rate must be between 8000 and 48000 Hz, not {rate}")
 
+        if options["ipa"] and not str(options["lang"]).lower().startswith("en"):
+            raise CommandError("--ipa reads English IPA only; leave --lang out or give an English code")
+
         load_started = time.perf_counter()
         try:
             if options["ipa"]:
