@@ -124,8 +124,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, media_root):
         )
     from tutor.celery import app
 
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
+    deadline = time.monotonic() + 120  # a loaded 2-core machine imports torch slowly
+    while not app.control.ping(timeout=1.0):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"celery worker did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")

@@ -11,9 +11,9 @@ from tutor.models import User
 
 pytestmark = pytest.mark.slow
 
-# 5 s of silence (the tutor greets and presents the item), "I sink this is a good idea.", 4 s of silence.
-SINK_WAV = FIXTURES / "learner_sink.wav"
-SENTENCE = "I think this is a good idea."
+# 5 s of silence (the tutor greets and presents the item), "We eat lice every day.", 4 s of silence.
+LICE_WAV = FIXTURES / "learner_lice.wav"
+SENTENCE = "We eat rice every day."
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def assigned_lesson(transactional_db):
     learner = User.objects.create_user("luca", password="pw-luca-123456", role=User.Role.LEARNER)
     lesson = Lesson.objects.create(
         owner=teacher,
-        title="TH in everyday phrases",
+        title="R and L at the table",
         language="en-us",
         correction_policy="immediate",
         is_published=True,
@@ -39,7 +39,7 @@ def test_a_mispronounced_word_spoken_into_the_microphone_is_marked_by_the_engine
     args = [arg for arg in BASE_ARGS if not arg.startswith("--use-file-for-fake-audio-capture")]
     browser = playwright_instance.chromium.launch(
         executable_path=chromium_path,
-        args=[*args, f"--use-file-for-fake-audio-capture={SINK_WAV}", "--use-fake-ui-for-media-stream"],
+        args=[*args, f"--use-file-for-fake-audio-capture={LICE_WAV}", "--use-fake-ui-for-media-stream"],
     )
     try:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -51,12 +51,12 @@ def test_a_mispronounced_word_spoken_into_the_microphone_is_marked_by_the_engine
         page.wait_for_function("window.parleyDebug && window.parleyDebug.ready", timeout=30_000)
         # The engine presents the item; its text and IPA reach the page.
         page.wait_for_function(
-            "(document.querySelector('#item-text')?.textContent || '').includes('think')", timeout=30_000
+            "(document.querySelector('#item-text')?.textContent || '').includes('rice')", timeout=30_000
         )
-        # "sink" for "think": the engine's streaming verdict marks the word while the lesson goes on.
-        think = page.locator("#transcript .word.word--mispronunciation", has_text="think")
-        think.first.wait_for(state="visible", timeout=45_000)
-        assert page.locator(".correction-card h3").first.inner_text() == "think"
+        # "lice" for "rice": the engine's streaming verdict marks the word while the lesson goes on.
+        rice = page.locator("#transcript .word.word--mispronunciation", has_text="rice")
+        rice.first.wait_for(state="visible", timeout=45_000)
+        assert page.locator(".correction-card h3").first.inner_text() == "rice"
         page.screenshot(path=str(artifacts / "lesson-engine-live.png"), full_page=True)
         context.close()
     finally:

@@ -63,6 +63,8 @@ class ItemProgress:
     decoding: bool = False  # the assessor is fed from the learner's first speech onset on
     preroll: bytearray = field(default_factory=bytearray)
     answer: bytearray = field(default_factory=bytearray)  # a free answer, from its onset, for the hand-off
+    assessor_pending: bool = False  # the decoder is still being built
+    backlog: bytearray = field(default_factory=bytearray)  # speech heard before the decoder was ready
     tutor_last_spoke: float = 0.0  # waiting for the learner counts from the end of the tutor's turn
     last_backchannel: float = -1e9
     last_nudge: float = -1e9
@@ -263,7 +265,11 @@ class ConversationEngine:
         else:
             item.preroll = (item.preroll + chunk)[-PREROLL_BYTES:]
         if audio and item.assessor is not None:
+            if item.backlog:
+                audio, item.backlog = bytes(item.backlog) + audio, bytearray()
             verdicts = item.assessor.push(audio)
+        elif audio and item.assessor_pending:
+            item.backlog += audio
         elif audio and len(item.answer) < MAX_ANSWER_BYTES:
             item.answer += audio
         return verdicts, (time.thread_time() - started) * 1000
@@ -275,7 +281,7 @@ class ConversationEngine:
 
     def _state(self, item: ItemProgress, voice: VoiceState) -> TickState:
         now = self.now
-        expected = item.expected_words if item.assessor else 0
+        expected = item.expected_words if (item.assessor or item.assessor_pending) else 0
         judged = sum(1 for verdict in item.verdicts if verdict.index is not None)
         since_speech = voice.silence_seconds(now) if item.learner_has_spoken else now - item.tutor_last_spoke
         pending = None
@@ -398,16 +404,20 @@ class ConversationEngine:
             await self._close_lesson()
             return
         lesson_item = self.plan.items[index]
-        assessor = await self._assessor_ready(index)
-        if index + 1 < len(self.plan.items):
-            self._prepare_assessor(index + 1)
-        self._item = ItemProgress(
+        expects_sentence = lesson_item.kind == "repeat"
+        item = ItemProgress(
             index=index,
             presented_at=self.now,
-            assessor=assessor,
+            assessor=None,
             audio_offset=self.now,
-            expected_words=len(reference_words(lesson_item.text)) if assessor else 0,
+            expected_words=len(reference_words(lesson_item.text)) if expects_sentence else 0,
+            assessor_pending=expects_sentence,
         )
+        self._item = item
+        # The learner may start before the decoder is built: their audio waits in the item's backlog.
+        self._prepare_assessor(index).add_done_callback(lambda future: _assessor_arrived(item, future))
+        if index + 1 < len(self.plan.items):
+            self._prepare_assessor(index + 1)
         await self._send_event(
             "item",
             index=index,
@@ -428,9 +438,6 @@ class ConversationEngine:
                 asyncio.to_thread(self._assessor_for, self.plan.items[index])
             )
         return self._assessors[index]
-
-    async def _assessor_ready(self, index: int) -> StreamingAssessor | None:
-        return await self._prepare_assessor(index)
 
     def _assessor_for(self, item: LessonItem) -> StreamingAssessor | None:
         if item.kind != "repeat":
@@ -471,3 +478,11 @@ def _learner_voice(previous: VoiceState, heard: VoiceState, echo: bool, last_ech
     if not speaking and previous.speaking:
         return VoiceState(False, previous.speech_started_at, heard.speech_ended_at or now, heard.probability)
     return VoiceState(speaking, previous.speech_started_at, previous.speech_ended_at, heard.probability)
+
+
+def _assessor_arrived(item: ItemProgress, future: asyncio.Future) -> None:
+    assessor = None if future.cancelled() or future.exception() else future.result()
+    if assessor is None:
+        item.expected_words = 0  # no decoder for this sentence: the answer is judged as a free one
+    item.assessor = assessor
+    item.assessor_pending = False
