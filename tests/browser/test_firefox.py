@@ -136,3 +136,29 @@ def test_tab_reaches_start_and_enter_starts_the_session_in_firefox(page):
     marionette.actions.release()
     page.wait_for("window.parleyDebug.ready", timeout=15)
     assert debug_value(page, "welcomes.length") == 1
+
+
+def test_no_sound_output_is_reported_instead_of_waiting_forever(artifacts, live_server_url, learner):
+    # Without any audio output device Firefox never starts an AudioContext: resume() never settles.
+    # Firefox's null audio backend is that machine, whatever this one has.
+    with ff.firefox(
+        prefs={"media.cubeb.force_mock_context": False, "media.cubeb.force_null_context": True},
+        log_path=artifacts / "firefox-no-output.log",
+    ) as browser:
+        marionette = browser.marionette
+        marionette.navigate(f"{live_server_url}/static/js/frames.js")
+        cookie = login_cookie(learner, live_server_url)
+        marionette.add_cookie({"name": cookie["name"], "value": cookie["value"], "path": "/"})
+        marionette.navigate(f"{live_server_url}/conversation/")
+        browser.wait_for("window.parleyDebug && document.querySelector('#start')")
+        marionette.find_element("css selector", "#start").click()
+
+        browser.wait_for("!document.querySelector('#mic-problem').hidden", timeout=10)
+        assert browser.js("return document.querySelector('#conversation').dataset.micProblem;") == "no-output"
+        message = browser.js("return document.querySelector('#mic-problem-text').textContent;")
+        assert "no speakers or headphones" in message
+        assert browser.js("return document.activeElement.id;") == "mic-retry"
+        assert not debug_value(browser, "ready")
+        # The session just opened is ended rather than left waiting.
+        session_id = browser.wait_for("window.parleyDebug.welcomes.length && window.parleyDebug.welcomes[0].session_id")
+        wait_until(lambda: ConversationSession.objects.get(pk=session_id).status == ConversationSession.Status.ENDED)
