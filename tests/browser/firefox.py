@@ -135,7 +135,13 @@ class Firefox:
         self.profile = Path(tempfile.mkdtemp(prefix="parley-firefox-"))
         self.port = free_port()
         write_profile(self.profile, self.port, prefs)
-        environment = {**os.environ, "MOZ_HEADLESS": "1", "MOZ_CRASHREPORTER_DISABLE": "1"}
+        environment = {
+            **os.environ,
+            "MOZ_HEADLESS": "1",
+            "MOZ_CRASHREPORTER_DISABLE": "1",
+            # Release builds ignore services.settings.server (Remote Settings) unless this is set.
+            "MOZ_REMOTE_SETTINGS_DEVTOOLS": "1",
+        }
         environment.pop("DISPLAY", None)
         self.log_path = log_path or self.profile / "firefox.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in close()
