@@ -4,7 +4,7 @@
 const STATIC_BASE = new URL(".", import.meta.url);
 
 export class MicError extends Error {
-  // kind: "denied" | "no-device" | "busy" | "unsupported"
+  // kind: "denied" | "no-device" | "busy" | "unsupported" | "no-output"
   constructor(kind, message, cause) {
     super(message);
     this.kind = kind;
@@ -17,7 +17,21 @@ const MIC_MESSAGES = {
   "no-device": "No microphone was found. Plug one in or choose one in your system settings, then press Retry.",
   busy: "The microphone is in use by another program or could not be started. Close that program, then press Retry.",
   unsupported: "This browser cannot capture audio here (it needs a secure https:// page and AudioWorklet support).",
+  "no-output":
+    "The browser could not start audio: no speakers or headphones were found. Connect some or choose an output device in your system settings, then press Retry.",
 };
+
+// Firefox without any audio output device never starts an AudioContext:
+// resume() neither resolves nor rejects and the page would wait forever.
+const RESUME_TIMEOUT_MS = 5000;
+
+function resumeWithin(context, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new MicError("no-output", MIC_MESSAGES["no-output"])), ms);
+  });
+  return Promise.race([context.resume(), timeout]).finally(() => clearTimeout(timer));
+}
 
 function micError(error) {
   const name = error && error.name;
@@ -57,9 +71,13 @@ export async function openAudio({ playbackTargetMs = 80, playbackMaxMs = 1000, d
   }
   try {
     await modules;
-    await context.resume();
+    await resumeWithin(context, RESUME_TIMEOUT_MS);
   } catch (error) {
     stream.getTracks().forEach((track) => track.stop());
+    if (error instanceof MicError) {
+      context.close().catch(() => {}); // not awaited: a context that never started may never say it closed
+      throw error;
+    }
     await context.close();
     throw new MicError("unsupported", `${MIC_MESSAGES.unsupported} (${error.message})`, error);
   }
