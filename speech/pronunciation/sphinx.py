@@ -111,6 +111,24 @@ class SentenceGrammar:
     choices: dict[str, Choice] = field(default_factory=dict)
 
 
+_VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
+
+
+def non_rhotic(pron: tuple[str, ...]) -> tuple[str, ...]:
+    """The r-less reading of most British, Australian, Caribbean... accents, accepted as correct: no R
+    after a vowel unless a vowel follows, and a final unstressed ER as a schwa ("weather" -> W EH DH AH)."""
+    result: list[str] = []
+    for index, phone in enumerate(pron):
+        following = pron[index + 1] if index + 1 < len(pron) else None
+        if phone == "R" and result and result[-1] in _VOWELS and (following is None or following not in _VOWELS):
+            continue
+        if phone == "ER" and following is None and index > 0:
+            result.append("AH")
+            continue
+        result.append(phone)
+    return tuple(result)
+
+
 def word_slots(words: list[str]) -> list[WordSlot]:
     slots = []
     for index, word in enumerate(words):
@@ -121,6 +139,7 @@ def word_slots(words: list[str]) -> list[WordSlot]:
                 prons = (tuple(fallback[0].arpabet),)
         if not prons:
             raise UnknownWordError(f"no English pronunciation known for {word!r}")
+        prons = prons + tuple(p for p in dict.fromkeys(non_rhotic(pron) for pron in prons) if p not in prons)
         canon = set(prons)
         variants = []
         seen: set[tuple[str, ...]] = set()
