@@ -123,3 +123,12 @@ def test_the_live_page_runs_only_lessons_the_user_may_take(personas):
     assert client_for(personas["outsider"]).get(url).status_code == 403
     assert client_for(personas["teacher"]).get(url).status_code == 200
     assert client_for(personas["learner"]).get(reverse("conversation") + "?lesson=abc").status_code == 403
+
+
+def test_the_model_pronunciation_needs_a_login_and_a_short_text(client, personas):
+    assert client.get(reverse("say") + "?text=think").status_code == 302
+    learner = client_for(personas["learner"])
+    assert learner.get(reverse("say") + "?text=" + "x" * 61).status_code == 400
+    assert learner.get(reverse("say")).status_code == 400
+    response = learner.get(reverse("say") + "?text=think")
+    assert response.status_code == 200 and response.content[:4] == b"RIFF"

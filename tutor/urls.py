@@ -15,6 +15,7 @@ urlpatterns = [
     path("classes/join/", views.join_class, name="join_class"),
     path("classes/<int:pk>/", views.class_detail, name="class_detail"),
     path("conversation/", views.conversation, name="conversation"),
+    path("speech/say", views.say, name="say"),
     path("conversations/<uuid:pk>/learner.wav", views.session_audio, name="session_audio"),
     path("lessons/", include("lessons.urls")),
     path("admin/", admin.site.urls),

@@ -112,6 +112,24 @@ def session_audio(request: HttpRequest, pk) -> HttpResponse:
     return response
 
 
+MAX_SAY_CHARS = 60  # a word or a short phrase: the live page's "hear the model pronunciation"
+
+
+@login_required
+@require_GET
+def say(request: HttpRequest) -> HttpResponse:
+    """The tutor's voice saying a word (cached WAV), for the live page's word detail."""
+    from lessons import voice
+
+    text = " ".join(request.GET.get("text", "").split())
+    if not text or len(text) > MAX_SAY_CHARS:
+        return JsonResponse({"error": f"text must be 1 to {MAX_SAY_CHARS} characters"}, status=400)
+    audio = voice.speak(text, slow=request.GET.get("slow") == "1")
+    response = HttpResponse(audio, content_type="audio/wav")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     import redis

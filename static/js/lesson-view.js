@@ -226,7 +226,7 @@ export class LessonView {
       await audio.play();
       message.textContent = "";
     } catch (error) {
-      message.textContent = `The model pronunciation is not available yet (${error.message}).`;
+      message.textContent = `The model pronunciation could not be played (${error.message}).`;
     }
   }
 

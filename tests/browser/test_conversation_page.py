@@ -139,9 +139,12 @@ def test_a_mispronounced_word_is_marked_and_opens_its_phones(conversation, artif
     page.get_by_role("button", name="Show IPA").click()
     assert page.locator("#item-ipa").is_visible()
 
-    # The model pronunciation endpoint does not exist yet: the button says so instead of failing silently.
-    page.get_by_role("button", name="Hear the model pronunciation").click()
-    page.wait_for_function("document.querySelector('#say-message').textContent.includes('not available')")
+    # The model pronunciation: the tutor's voice saying the word, fetched and played.
+    with page.expect_response(lambda response: "/speech/say?text=quick" in response.url) as say:
+        page.get_by_role("button", name="Hear the model pronunciation").click()
+    assert say.value.status == 200 and say.value.headers["content-type"] == "audio/wav"
+    page.wait_for_function("!document.querySelector('#say-message').textContent.includes('Loading')")
+    assert "could not" not in page.locator("#say-message").inner_text()
     page.wait_for_function("document.querySelector('#caption').textContent.length > 0", timeout=5_000)
     page.wait_for_function("window.parleyDebug.rttSamples.length >= 1", timeout=5_000)
     page.screenshot(path=str(artifacts / "conversation-live.png"), full_page=True)
