@@ -79,7 +79,7 @@ def fox_frames() -> list[bytes]:
     return [pcm[i : i + LEARNER_FRAME_BYTES] for i in range(0, len(pcm) - LEARNER_FRAME_BYTES + 1, LEARNER_FRAME_BYTES)]
 
 
-async def start_lesson(personas, items, policy=None) -> Learner:
+async def start_lesson(personas, items, policy=None, trace=False) -> Learner:
     communicator = websocket(personas["cookies"]["learner"])
     connected, _ = await communicator.connect()
     assert connected
@@ -91,6 +91,8 @@ async def start_lesson(personas, items, policy=None) -> Learner:
     }
     if policy:
         hello["policy"] = policy
+    if trace:
+        hello["trace"] = True
     await communicator.send_json_to(hello)
     welcome = await communicator.receive_json_from(timeout=60)
     assert welcome["type"] == "welcome" and welcome["downstream"]["sample_rate"] == 22050
@@ -119,6 +121,23 @@ async def test_a_correct_reading_is_judged_word_by_word_and_the_tutor_answers_at
         lambda: list(ConversationEvent.objects.filter(session_id=learner.session_id).values_list("kind", flat=True))
     )()
     assert {"lesson", "item", "verdict", "caption", "summary"} <= set(kinds)
+
+
+async def test_the_learned_policy_answers_a_finished_reading_and_traces_every_tick(personas):
+    learner = await start_lesson(personas, [{"kind": "repeat", "text": FOX}], policy="learned", trace=True)
+    await learner.wait_for_tutor_to_finish()
+    await learner.say(fox_frames())
+    await learner.say([SILENCE] * 75)
+    ticks = learner.of("tick")
+    assert ticks and {"now", "learner_speaking", "words_heard", "patience", "action"} <= set(ticks[-1])
+    assert max(tick["words_heard"] for tick in ticks) == len(FOX.split())
+    assert ticks[-1]["action"] == "take_turn"
+    assert learner.of("summary"), learner.events
+    await learner.communicator.disconnect()
+    kinds = await sync_to_async(
+        lambda: set(ConversationEvent.objects.filter(session_id=learner.session_id).values_list("kind", flat=True))
+    )()
+    assert "summary" in kinds and "tick" not in kinds  # traces go to the client only
 
 
 async def test_the_learner_cutting_in_stops_the_tutor(personas):

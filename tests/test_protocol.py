@@ -69,6 +69,9 @@ def test_hello_checks_version_and_mode():
         parse_hello({"type": "hello", "protocol": 99})
     with pytest.raises(ProtocolError):
         parse_hello({"type": "hello", "protocol": PROTOCOL_VERSION, "mode": "karaoke"})
+    assert parse_hello({"type": "hello", "protocol": PROTOCOL_VERSION, "trace": True}).trace
+    with pytest.raises(ProtocolError, match="trace"):
+        parse_hello({"type": "hello", "protocol": PROTOCOL_VERSION, "trace": "yes"})
 
 
 def test_token_bucket_allows_burst_then_rate():

@@ -114,13 +114,15 @@ class Playout:
         self.buffer.clear()
 
 
-async def run_scenario(connect, scenario: Scenario, policy: str | None) -> tuple[Recording, dict]:
+async def run_scenario(connect, scenario: Scenario, policy: str | None, trace: bool = False) -> tuple[Recording, dict]:
     """Stream one scenario over a fresh connection made by `connect()`; returns the recording and stats."""
     recording = Recording()
     async with connect() as ws:
         hello = {"type": "hello", "protocol": PROTOCOL_VERSION, "mode": "lesson", "lesson": scenario.lesson}
         if policy:
             hello["policy"] = policy
+        if trace:
+            hello["trace"] = True
         await ws.send(json.dumps(hello))
         welcome = json.loads(await ws.recv())
         if welcome.get("type") != "welcome":
@@ -322,7 +324,12 @@ def dump_recording(folder: Path, scenario: Scenario, recording: Recording, stats
 
 
 async def run_bench(
-    connect, scenarios: list[Scenario], policy: str | None, concurrency: int, record_dir: Path | None = None
+    connect,
+    scenarios: list[Scenario],
+    policy: str | None,
+    concurrency: int,
+    record_dir: Path | None = None,
+    trace: bool = False,
 ) -> dict:
     """Every scenario once; `concurrency` sessions at a time (scenarios repeat to fill the first wave)."""
     queue = list(scenarios)
@@ -333,7 +340,7 @@ async def run_bench(
 
     async def one(scenario: Scenario) -> None:
         async with semaphore:
-            recording, stats = await run_scenario(connect, scenario, policy)
+            recording, stats = await run_scenario(connect, scenario, policy, trace)
             results.append((scenario, recording, stats))
             if record_dir is not None:
                 dump_recording(record_dir, scenario, recording, stats, policy)

@@ -31,6 +31,7 @@ from .protocol import (
     BinaryFrame,
     CloseCode,
     FrameKind,
+    Hello,
     ProtocolError,
     decode_binary,
     decode_text,
@@ -208,16 +209,18 @@ class LiveConnection:
             # The engine loads in the background (the voice may still be warming up): pings and
             # audio keep flowing meanwhile, and the audio reaches the engine once it is ready.
             resume_at = await database_sync_to_async(sessions.last_item_index)(session.pk) if hello.session_id else 0
-            self._engine_task = asyncio.create_task(self._start_engine(plan, hello.policy, resume_at))
+            self._engine_task = asyncio.create_task(self._start_engine(plan, hello, resume_at))
 
-    async def _start_engine(self, plan, policy_name: str | None, resume_at: int) -> None:
+    async def _start_engine(self, plan, hello: Hello, resume_at: int) -> None:
         from .engine.engine import ConversationEngine
-        from .engine.policy import POLICIES
+        from .engine.policy import DEFAULT_POLICY, POLICIES
         from .engine.speaker import TutorSpeaker
 
-        policy = POLICIES.get(policy_name or "expectation", POLICIES["expectation"])()
+        policy = POLICIES.get(hello.policy or DEFAULT_POLICY, POLICIES[DEFAULT_POLICY])()
         speaker = TutorSpeaker(self._downstream, self.emit)
-        engine = await ConversationEngine.create(plan, speaker, self.emit, policy=policy, hand_off=self.hand_off)
+        engine = await ConversationEngine.create(
+            plan, speaker, self.emit, policy=policy, hand_off=self.hand_off, trace=hello.trace
+        )
         if self._closed:
             await engine.close()
             return
@@ -255,7 +258,8 @@ class LiveConnection:
     async def emit(self, event_type: str, /, **fields) -> None:
         """A tutor event: to the client now, to the conversation record at the next checkpoint."""
         audio_time = self.engine.now if self.engine else self._recorder.audio_bytes / (2 * LEARNER_RATE)
-        self._events.append((event_type, round(audio_time, 3), fields))
+        if event_type != "tick":  # per-tick traces go to the client only
+            self._events.append((event_type, round(audio_time, 3), fields))
         await self._send_text(event(event_type, **fields))
 
     async def _control(self, action: str) -> None:

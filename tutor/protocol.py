@@ -102,6 +102,7 @@ class Hello:
     lesson: dict | None = None  # an inline lesson plan (see tutor.engine.plan) for mode "lesson"
     lesson_id: int | None = None  # or a stored lesson the user may take
     policy: str | None = None  # the turn-taking policy to run, for benchmarks
+    trace: bool = False  # also send the engine's per-tick state as "tick" events (training data)
 
 
 def decode_text(text: str, max_bytes: int) -> dict[str, Any]:
@@ -141,9 +142,12 @@ def parse_hello(event: dict[str, Any]) -> Hello:
     policy = event.get("policy")
     if policy is not None and not isinstance(policy, str):
         raise ProtocolError("bad_message", "policy must be a string")
+    trace = event.get("trace", False)
+    if not isinstance(trace, bool):
+        raise ProtocolError("bad_message", "trace must be true or false")
     if mode != "lesson":
         lesson, lesson_id = None, None
-    return Hello(version, session_id, mode, lesson if isinstance(lesson, dict) else None, lesson_id, policy)
+    return Hello(version, session_id, mode, lesson if isinstance(lesson, dict) else None, lesson_id, policy, trace)
 
 
 def event(event_type: str, /, **fields: Any) -> str:

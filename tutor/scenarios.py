@@ -28,7 +28,7 @@ import numpy as np
 
 from speech.audio import LEARNER_RATE, Audio, read_wav, write_wav
 from speech.corpus import build_corpus
-from speech.corpus_voices import EspeakVoice, PiperVoice
+from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
 
 KINDS = ("read", "read_with_pause", "barge_in", "backchannel", "echo", "timed")
 LEAD_IN_S = 9.0  # greeting and prompt play before the learner reads
@@ -109,11 +109,9 @@ def _with_inserted_pause(audio: Audio, annotation: dict, pause_s: float) -> tupl
     return Audio(samples.astype(np.float32), LEARNER_RATE), shifted, (cut, cut + pause_s)
 
 
-def _backchannel_audio(word: str) -> np.ndarray:
-    from speech.synthesis import Synthesizer, voice_for
-
-    samples = Synthesizer(voice_for("en-us"), rate=LEARNER_RATE).render(word)
-    return samples * 0.8
+def _backchannel_audio(word: str, voice) -> np.ndarray:
+    """The learner's "mm-hm", in one of the set's own voices (eval backchannels are never heard in training)."""
+    return voice.render([[SpokenWord(word)]])[0].samples * 0.8
 
 
 def make_scenarios(corpus_set: str, seed: int, count: int, out: Path, corpus_dir: Path) -> list[Path]:
@@ -132,7 +130,7 @@ def make_scenarios(corpus_set: str, seed: int, count: int, out: Path, corpus_dir
         audio = read_wav(corpus_dir / annotation["audio"]).to(LEARNER_RATE)
         folder = out / f"{corpus_set}-{index:03d}-{kind}"
         folder.mkdir(parents=True, exist_ok=True)
-        track, events, lesson = _compose(kind, audio, annotation, rng)
+        track, events, lesson = _compose(kind, audio, annotation, rng, SCENARIO_VOICES[corpus_set])
         write_wav(folder / "learner.wav", track.audio())
         spec = {**lesson, "events": events, "echo": kind == "echo", "source": annotation["id"], "kind": kind}
         (folder / "scenario.json").write_text(json.dumps(spec, indent=2))
@@ -140,7 +138,9 @@ def make_scenarios(corpus_set: str, seed: int, count: int, out: Path, corpus_dir
     return folders
 
 
-def _compose(kind: str, audio: Audio, annotation: dict, rng: random.Random) -> tuple[Track, list[dict], dict]:
+def _compose(
+    kind: str, audio: Audio, annotation: dict, rng: random.Random, voices: list
+) -> tuple[Track, list[dict], dict]:
     track = Track([])
     text = annotation["text"]
     policy = "immediate" if rng.random() < 0.5 else "at_pause"
@@ -176,12 +176,14 @@ def _compose(kind: str, audio: Audio, annotation: dict, rng: random.Random) -> t
     if kind == "backchannel":
         track.silence(BACKCHANNEL_AT_S)
         word = rng.choice(BACKCHANNEL_WORDS)
-        start = track.add(_backchannel_audio(word))
+        start = track.add(_backchannel_audio(word, rng.choice(voices)))
         events.append({"type": "learner_backchannel", "start": round(start, 3), "end": round(track.seconds, 3)})
     if kind == "echo":
         events.append({"type": "echo", "start": 0.0, "end": ANSWER_AT_S - 0.5})
     track.until(ANSWER_AT_S)
     offset = track.add(audio.samples)
     _first, last = _speech_span(annotation)
+    # a free answer is not corrected, but its hesitations are pauses the tutor must not take over
+    events += [event for event in _utterance_events(annotation, offset) if event["type"] == "pause"]
     events.append({"type": "turn_end", "t": round(offset + last, 3)})
     return track, events, lesson

@@ -105,6 +105,8 @@ class StreamingAssessor:
         self._final_extras = set()
         self._previous_path: dict[int, tuple[str, int]] = {}
         self.verdicts = []
+        self.words_heard = 0
+        self.last_word_end_s: float | None = None
         prior = _cepstral_mean_prior.value or self.calibration.cepstral_mean
         if prior is not None:
             self._decoder.set_cmn(prior)
@@ -149,6 +151,7 @@ class StreamingAssessor:
         by_slot = {d.choice.slot: (position, d) for position, d in enumerate(path) if d.choice.slot is not None}
         previous = self._previous_path
         self._previous_path = {d.choice.slot: (d.name, d.start_frame) for d in path if d.choice.slot is not None}
+        self._note_progress(path)
 
         def stable(decoded: DecodedWord) -> bool:
             return previous.get(decoded.choice.slot) == (decoded.name, decoded.start_frame)
@@ -188,6 +191,13 @@ class StreamingAssessor:
             new.extend(self._extras_before(path, len(path), now))
         self.verdicts.extend(new)
         return new
+
+    def _note_progress(self, path: list[DecodedWord]) -> None:
+        """How far the partial path has got through the sentence, final or not (for turn-taking)."""
+        slots = [decoded.choice.slot for decoded in path if decoded.choice.slot is not None]
+        self.words_heard = max(self.words_heard, max(slots) + 1 if slots else 0)
+        if path:
+            self.last_word_end_s = (path[-1].end_frame + 1) * FRAME_SECONDS
 
     def _extras_before(self, path: list[DecodedWord], position: int, now: int) -> list[WordVerdict]:
         result = []

@@ -1,6 +1,7 @@
 """The per-session conversation engine.
 
-Every 200 ms of learner audio (a *tick*) the engine updates what it hears —
+Every 200 ms of learner audio (a *tick*), and at once when the learner stops
+speaking, the engine updates what it hears —
 voice activity, the streaming pronunciation verdicts on the expected sentence —
 builds a `TickState` and asks its policy for one `Action`, which it carries
 out: stay silent, backchannel, take the turn, yield to a barge-in, correct a
@@ -16,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from speech.scoring import StreamingAssessor, UnknownWordError, UnsupportedLangu
 from speech.teaching import contrast_pair
 
 from .echo import EchoGate
+from .pace import LearnerPace
 from .plan import LessonItem, LessonPlan
 from .policy import Action, ExpectationPolicy, Policy, TickState
 from .speaker import TutorSpeaker
@@ -99,10 +101,12 @@ class ConversationEngine:
         voice: TutorVoice,
         policy: Policy | None = None,
         hand_off: HandOff | None = None,
+        trace: bool = False,
     ):
         self.plan = plan
         self.policy = policy or ExpectationPolicy()
         self._hand_off = hand_off
+        self.trace = trace  # send every tick's state and action as a "tick" event (training data, debugging)
         self._feedback: list[tuple[int, str]] = []
         self._assessors: dict[int, asyncio.Future] = {}
         self.stats = EngineStats()
@@ -124,6 +128,8 @@ class ConversationEngine:
         self._tutor_stopped_at = -1e9
         self._was_tutor_speaking = False
         self._learner = VoiceState(False, None, None, 0.0)
+        self._voice_at_last_tick = self._learner
+        self.pace = LearnerPace(plan.patience)
         self._runner: asyncio.Task | None = None
         self.scores: list[dict] = []
 
@@ -178,12 +184,18 @@ class ConversationEngine:
                 fresh = bytes(self._pending_audio)
                 self._pending_audio.clear()
                 try:
+                    was_speaking = self._learner.speaking
                     voice = await loop.run_in_executor(self._worker, self._hear, fresh, self._speaker.speaking)
                     await self._barge_in_if_needed(voice)
                     self._unticked += fresh
                     while len(self._unticked) >= TICK_BYTES:
                         chunk = bytes(self._unticked[:TICK_BYTES])
                         del self._unticked[:TICK_BYTES]
+                        await self._tick(chunk, voice)
+                    if was_speaking and not voice.speaking and self._unticked:
+                        # the learner just stopped: think now rather than at the next 200 ms boundary
+                        chunk = bytes(self._unticked)
+                        self._unticked.clear()
                         await self._tick(chunk, voice)
                 except Exception:
                     log.exception("listening failed; the conversation goes on")
@@ -235,15 +247,26 @@ class ConversationEngine:
             return
         if item is not self._item:
             return
-        if voice.speaking:
-            item.learner_has_spoken = True
+        self._note_resumed_pause(item, voice)
+        if voice.speaking and not self._speaker.speaking:
+            item.learner_has_spoken = True  # speech over the tutor is a backchannel until it makes the tutor yield
         if self._speaker.speaking:
             item.tutor_last_spoke = self.now
         for verdict in verdicts:
             await self._on_verdict(item, verdict)
-        action = self.policy.decide(self._state(item, voice))
+        state = self._state(item, voice)
+        action = self.policy.decide(state)
         self.stats.actions[action.value] = self.stats.actions.get(action.value, 0) + 1
+        if self.trace:
+            await self._send_event("tick", item=item.index, action=action.value, **_rounded(asdict(state)))
         await self._act(action, item)
+
+    def _note_resumed_pause(self, item: ItemProgress, voice: VoiceState) -> None:
+        before = self._voice_at_last_tick
+        self._voice_at_last_tick = voice
+        resumed = voice.speaking and not before.speaking and item.learner_has_spoken
+        if resumed and before.speech_ended_at is not None and voice.speech_started_at is not None:
+            self.pace.resumed_after(voice.speech_started_at - before.speech_ended_at)
 
     def _listen(self, chunk: bytes, voice: VoiceState, item: ItemProgress | None) -> tuple[list[WordVerdict], float]:
         """Decoding of the expected sentence from the first speech onset on.
@@ -284,6 +307,7 @@ class ConversationEngine:
         expected = item.expected_words if (item.assessor or item.assessor_pending) else 0
         judged = sum(1 for verdict in item.verdicts if verdict.index is not None)
         since_speech = voice.silence_seconds(now) if item.learner_has_spoken else now - item.tutor_last_spoke
+        assessor = item.assessor
         pending = None
         if item.corrections_pending:
             pending = self.plan.items[item.index].correction_policy
@@ -302,7 +326,15 @@ class ConversationEngine:
             since_nudge_s=now - item.last_nudge,
             item_elapsed_s=now - item.presented_at,
             time_limit_s=self.plan.items[item.index].time_limit_s,
-            patience=self.plan.patience,
+            patience=self.pace.patience,
+            voice_probability=voice.probability,
+            last_speech_s=_last_speech_seconds(voice),
+            words_heard=assessor.words_heard if assessor else 0,
+            decoder_silence_s=(
+                assessor.audio_seconds - assessor.last_word_end_s
+                if assessor and assessor.last_word_end_s is not None
+                else 0.0
+            ),
         )
 
     async def _on_verdict(self, item: ItemProgress, verdict: WordVerdict) -> None:
@@ -478,6 +510,16 @@ def _learner_voice(previous: VoiceState, heard: VoiceState, echo: bool, last_ech
     if not speaking and previous.speaking:
         return VoiceState(False, previous.speech_started_at, heard.speech_ended_at or now, heard.probability)
     return VoiceState(speaking, previous.speech_started_at, previous.speech_ended_at, heard.probability)
+
+
+def _last_speech_seconds(voice: VoiceState) -> float:
+    if voice.speaking or voice.speech_started_at is None or voice.speech_ended_at is None:
+        return 0.0
+    return max(0.0, voice.speech_ended_at - voice.speech_started_at)
+
+
+def _rounded(fields: dict) -> dict:
+    return {key: round(value, 3) if isinstance(value, float) else value for key, value in fields.items()}
 
 
 def _assessor_arrived(item: ItemProgress, future: asyncio.Future) -> None:

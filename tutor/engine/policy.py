@@ -42,6 +42,10 @@ class TickState:
     item_elapsed_s: float
     time_limit_s: float | None
     patience: float
+    voice_probability: float = 0.0  # silero's speech probability on the latest window
+    last_speech_s: float = 0.0  # length of the learner's last finished stretch of speech
+    words_heard: int = 0  # reference words the decoder's partial path has reached, final or not
+    decoder_silence_s: float = 0.0  # decoded audio since the partial path's last word ended
 
     @property
     def expected_done(self) -> bool:
@@ -121,4 +125,11 @@ class SilenceTimeoutPolicy:
         return Action.SILENT
 
 
-POLICIES = {"expectation": ExpectationPolicy, "silence_timeout": SilenceTimeoutPolicy}
+def _learned_policy() -> Policy:
+    from .interaction import LearnedPolicy  # loads the trained weights, so only when asked for
+
+    return LearnedPolicy()
+
+
+POLICIES = {"learned": _learned_policy, "expectation": ExpectationPolicy, "silence_timeout": SilenceTimeoutPolicy}
+DEFAULT_POLICY = "expectation"

@@ -1,0 +1,167 @@
+"""The learned interaction model: each tick's state to an action, by a small torch network.
+
+The network is trained by `python -m tutor.engine.train_interaction` on the
+engine's own tick traces from dev scenarios, labelled from the scenarios'
+annotations (docs/duplexbench.md, "The interaction model"); its weights are
+committed in `tutor/engine/data/interaction.pt`. At run time the forward pass
+is done in numpy (two small matrix products per tick, a few microseconds).
+
+Actions that make no sense in a state are masked before the arg-max, so the
+model chooses among the possible ones: only "keep speaking" or "yield" while
+the tutor talks; a correction only when one is waiting, in the mode the lesson
+asked for; nothing said over the learner's speech except when a timed
+activity is over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from .policy import Action, TickState
+
+WEIGHTS = Path(__file__).with_name("data") / "interaction.pt"
+ACTIONS: tuple[Action, ...] = tuple(Action)
+
+FEATURES = (
+    "learner_speaking",
+    "speech_s",
+    "silence_s",
+    "silence_over_patience",
+    "learner_has_spoken",
+    "last_speech_s",
+    "voice_probability",
+    "tutor_speaking",
+    "has_expected_sentence",
+    "judged_share",
+    "heard_share",
+    "heard_all",
+    "decoder_silence_s",
+    "correction_immediate",
+    "correction_at_pause",
+    "feedback_waiting",
+    "since_backchannel_s",
+    "since_nudge_s",
+    "item_elapsed_s",
+    "has_time_limit",
+    "time_left_s",
+    "patience",
+)
+
+
+def state_features(state: TickState) -> np.ndarray:
+    expected = state.expected_words
+    time_left = 0.0
+    if state.time_limit_s is not None:
+        time_left = float(np.clip(state.time_limit_s - state.item_elapsed_s, -5.0, 30.0))
+    values = [
+        float(state.learner_speaking),
+        min(state.speech_s, 5.0),
+        min(state.silence_s, 12.0),
+        min(state.silence_s / max(state.patience, 0.1), 12.0),
+        float(state.learner_has_spoken),
+        min(state.last_speech_s, 5.0),
+        state.voice_probability,
+        float(state.tutor_speaking),
+        float(expected > 0),
+        state.words_judged / expected if expected else 0.0,
+        min(state.words_heard / expected, 1.0) if expected else 0.0,
+        float(expected > 0 and state.words_heard >= expected),
+        min(state.decoder_silence_s, 3.0),
+        float(state.pending_correction == "immediate"),
+        float(state.pending_correction == "at_pause"),
+        float(state.pending_feedback),
+        min(state.since_backchannel_s, 12.0),
+        min(state.since_nudge_s, 12.0),
+        min(state.item_elapsed_s, 60.0),
+        float(state.time_limit_s is not None),
+        time_left,
+        state.patience,
+    ]
+    return np.asarray(values, dtype=np.float32)
+
+
+def allowed_actions(state: TickState) -> np.ndarray:
+    """A boolean mask over ACTIONS of what may be done in this state."""
+    allowed = {action: True for action in ACTIONS}
+    speaking_only = {Action.KEEP_SPEAKING, Action.YIELD}
+    for action in ACTIONS:
+        if (action in speaking_only) != state.tutor_speaking:
+            allowed[action] = False
+    if state.pending_correction != "immediate":
+        allowed[Action.CORRECT_NOW] = False
+    if state.pending_correction != "at_pause" or state.learner_speaking:
+        allowed[Action.CORRECT_AT_PAUSE] = False
+    if not state.pending_feedback or state.learner_speaking:
+        allowed[Action.FEEDBACK_AT_PAUSE] = False
+    if state.learner_speaking:
+        allowed[Action.BACKCHANNEL] = False
+        allowed[Action.NUDGE] = False
+        time_up = state.time_limit_s is not None and state.item_elapsed_s >= state.time_limit_s
+        allowed[Action.TAKE_TURN] = time_up
+    return np.asarray([allowed[action] for action in ACTIONS])
+
+
+@dataclass(frozen=True)
+class InteractionWeights:
+    """The trained network as arrays: normalisation, then Linear-tanh-Linear-tanh-Linear."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    features: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        hidden = (features - self.mean) / self.std
+        for index, (weight, bias) in enumerate(self.layers):
+            hidden = hidden @ weight.T + bias
+            if index < len(self.layers) - 1:
+                hidden = np.tanh(hidden)
+        return hidden
+
+
+def load_weights(path: Path = WEIGHTS) -> InteractionWeights:
+    import torch
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no interaction model; train one: python -m tutor.engine.train_interaction")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if tuple(saved["features"]) != FEATURES or tuple(saved["actions"]) != tuple(a.value for a in ACTIONS):
+        raise ValueError(f"{path}: trained for other features or actions; retrain it")
+    state = saved["state_dict"]
+    linear = sorted({key.rsplit(".", 1)[0] for key in state if key.startswith("layers.")}, key=_layer_order)
+    layers = tuple((state[f"{name}.weight"].numpy(), state[f"{name}.bias"].numpy()) for name in linear)
+    return InteractionWeights(
+        mean=state["mean"].numpy(),
+        std=state["std"].numpy(),
+        layers=layers,
+        features=tuple(saved["features"]),
+        actions=tuple(saved["actions"]),
+    )
+
+
+def _layer_order(name: str) -> int:
+    return int(name.split(".")[1])
+
+
+@cache
+def default_weights() -> InteractionWeights:
+    return load_weights()
+
+
+@dataclass(frozen=True)
+class LearnedPolicy:
+    """The trained interaction model as a policy; barge-in between ticks uses the same rule as the others."""
+
+    name: str = "learned"
+    barge_in_s: float = 0.3
+    weights: InteractionWeights = field(default_factory=default_weights, repr=False)
+
+    def decide(self, state: TickState) -> Action:
+        logits = self.weights.logits(state_features(state))
+        logits = np.where(allowed_actions(state), logits, -np.inf)
+        return ACTIONS[int(np.argmax(logits))]
