@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrations-check bench bench-ws bench-duplex bench-speech bench-speaking bench-lessons bench-client clean-var
+.PHONY: install run test lint format migrations-check train-interaction bench bench-ws bench-duplex bench-speech bench-speaking bench-lessons bench-client clean-var
 
 install: $(STAMP)
 
@@ -40,9 +40,19 @@ bench-ws: install
 
 bench-duplex: install
 	$(BENCH) sh -c '$(PY) manage.py migrate -v0 \
-		&& $(PY) manage.py make_duplex_scenarios var/scenarios/dev --set dev --count 12 \
-		&& $(PY) manage.py make_duplex_scenarios var/scenarios/eval --set eval --count 12 \
-		&& $(PY) manage.py duplexbench var/scenarios/eval --concurrency 2'
+		&& $(PY) manage.py make_duplex_scenarios var/scenarios/eval --set eval --count 24 \
+		&& $(PY) manage.py duplexbench var/scenarios/eval --concurrency 2 \
+		&& $(PY) manage.py duplexbench var/scenarios/eval --policy learned --concurrency 8'
+
+# Rebuilds tutor/engine/data/interaction.pt from dev scenarios (docs/duplexbench.md, "The interaction model").
+TRACE := $(PY) manage.py duplexbench var/scenarios/train --concurrency 4 --record var/traces/train --trace
+train-interaction: install
+	rm -rf var/traces/train var/scenarios/train
+	$(BENCH) sh -c '$(PY) manage.py migrate -v0 \
+		&& $(PY) manage.py make_duplex_scenarios var/scenarios/train --set dev --seed 2 --count 60 \
+		&& $(TRACE) --policy expectation > /dev/null && $(TRACE) --policy silence_timeout > /dev/null \
+		&& $(PY) -m tutor.engine.train_interaction var/traces/train \
+		&& $(TRACE) --policy learned > /dev/null && $(PY) -m tutor.engine.train_interaction var/traces/train'
 
 bench-speech: install
 	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \

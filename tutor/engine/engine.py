@@ -41,6 +41,7 @@ TICK_BYTES = int(16000 * TICK_SECONDS) * 2
 PREROLL_BYTES = int(16000 * 0.4) * 2  # audio before the detected onset that the decoder also gets
 MAX_ANSWER_BYTES = 60 * 16000 * 2  # a free answer handed to the background workers is at most 60 s
 
+MIN_TURN_SPEECH_S = 0.15  # shorter speech (a click, the end of the tutor's own echo) does not start a turn
 ECHO_CHECK_EVERY_S = 0.1
 ECHO_TAIL_S = 0.6  # the room (or the bench) still returns the tutor's voice this long after it stops
 
@@ -71,6 +72,7 @@ class ItemProgress:
     last_backchannel: float = -1e9
     last_nudge: float = -1e9
     finished: bool = False
+    time_up_ticked: bool = False
 
 
 @dataclass
@@ -192,13 +194,25 @@ class ConversationEngine:
                         chunk = bytes(self._unticked[:TICK_BYTES])
                         del self._unticked[:TICK_BYTES]
                         await self._tick(chunk, voice)
-                    if was_speaking and not voice.speaking and self._unticked:
-                        # the learner just stopped: think now rather than at the next 200 ms boundary
+                    if self._unticked and ((was_speaking and not voice.speaking) or self._time_just_ran_out()):
+                        # the learner just stopped, or a timed activity is over: think now rather than
+                        # at the next 200 ms boundary
                         chunk = bytes(self._unticked)
                         self._unticked.clear()
                         await self._tick(chunk, voice)
                 except Exception:
                     log.exception("listening failed; the conversation goes on")
+
+    def _time_just_ran_out(self) -> bool:
+        """The current item's time limit passed since the last tick (once per item)."""
+        item = self._item
+        if item is None or item.time_up_ticked:
+            return False
+        limit = self.plan.items[item.index].time_limit_s
+        if limit is None or self.now < item.presented_at + limit:
+            return False
+        item.time_up_ticked = True
+        return True
 
     def _hear(self, pcm: bytes, tutor_speaking: bool) -> VoiceState:
         """Voice activity on new audio, with the tutor's own voice (echo) not counted as the learner's."""
@@ -248,8 +262,9 @@ class ConversationEngine:
         if item is not self._item:
             return
         self._note_resumed_pause(item, voice)
-        if voice.speaking and not self._speaker.speaking:
-            item.learner_has_spoken = True  # speech over the tutor is a backchannel until it makes the tutor yield
+        if voice.speaking and not self._speaker.speaking and voice.speech_seconds(self.now) >= MIN_TURN_SPEECH_S:
+            # speech over the tutor is a backchannel until it makes the tutor yield, and a blip is not a turn
+            item.learner_has_spoken = True
         if self._speaker.speaking:
             item.tutor_last_spoke = self.now
         for verdict in verdicts:

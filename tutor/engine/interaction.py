@@ -8,7 +8,7 @@ is done in numpy (two small matrix products per tick, a few microseconds).
 
 Actions that make no sense in a state are masked before the arg-max, so the
 model chooses among the possible ones: only "keep speaking" or "yield" while
-the tutor talks; a correction only when one is waiting, in the mode the lesson
+the tutor talks, and "yield" only to the learner's speech; a correction only when one is waiting, in the mode the lesson
 asked for; nothing said over the learner's speech except when a timed
 activity is over.
 """
@@ -91,6 +91,8 @@ def allowed_actions(state: TickState) -> np.ndarray:
     for action in ACTIONS:
         if (action in speaking_only) != state.tutor_speaking:
             allowed[action] = False
+    if not state.learner_speaking:
+        allowed[Action.YIELD] = False  # the tutor gives way to the learner's speech, not to silence
     if state.pending_correction != "immediate":
         allowed[Action.CORRECT_NOW] = False
     if state.pending_correction != "at_pause" or state.learner_speaking:
