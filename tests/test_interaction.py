@@ -110,6 +110,11 @@ def test_impossible_actions_are_masked():
     assert {action for action, ok in mask.items() if ok} == {Action.KEEP_SPEAKING, Action.YIELD}
     mask = dict(zip(ACTIONS, allowed_actions(tick()), strict=True))
     assert not mask[Action.TAKE_TURN] and not mask[Action.BACKCHANNEL] and not mask[Action.CORRECT_NOW]
+    talking = tick(expected_words=0, words_heard=0, words_judged=0, time_limit_s=30.0, item_elapsed_s=12.0)
+    mask = dict(zip(ACTIONS, allowed_actions(replace(talking, learner_speaking=False, silence_s=2.0)), strict=True))
+    assert not mask[Action.TAKE_TURN] and mask[Action.SILENT]  # the learner keeps the floor until the time is up
+    mask = dict(zip(ACTIONS, allowed_actions(replace(talking, item_elapsed_s=30.0)), strict=True))
+    assert mask[Action.TAKE_TURN] and not mask[Action.SILENT]  # and then the tutor speaks
     mask = dict(zip(ACTIONS, allowed_actions(finished_sentence(pending_correction="at_pause")), strict=True))
     assert mask[Action.CORRECT_AT_PAUSE] and not mask[Action.CORRECT_NOW] and not mask[Action.FEEDBACK_AT_PAUSE]
 

@@ -9,8 +9,9 @@ is done in numpy (two small matrix products per tick, a few microseconds).
 Actions that make no sense in a state are masked before the arg-max, so the
 model chooses among the possible ones: only "keep speaking" or "yield" while
 the tutor talks, and "yield" only to the learner's speech; a correction only when one is waiting, in the mode the lesson
-asked for; nothing said over the learner's speech except when a timed
-activity is over.
+asked for; backchannels and nudges no more often than the hand-written
+policy allows; nothing said over the learner's speech; and in a timed activity
+the turn is taken exactly when the time is up, never before.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .policy import Action, TickState
+from .policy import Action, ExpectationPolicy, TickState
 
 WEIGHTS = Path(__file__).with_name("data") / "interaction.pt"
 ACTIONS: tuple[Action, ...] = tuple(Action)
+# "not too often" is a rule, not a guess: the hand-written policy's spacing of backchannels and nudges
+BACKCHANNEL_EVERY_S = ExpectationPolicy.backchannel_every_s
+NUDGE_EVERY_S = ExpectationPolicy.nudge_after_s
 
 FEATURES = (
     "learner_speaking",
@@ -33,7 +37,6 @@ FEATURES = (
     "silence_over_patience",
     "learner_has_spoken",
     "last_speech_s",
-    "voice_probability",
     "tutor_speaking",
     "has_expected_sentence",
     "judged_share",
@@ -43,9 +46,6 @@ FEATURES = (
     "correction_immediate",
     "correction_at_pause",
     "feedback_waiting",
-    "since_backchannel_s",
-    "since_nudge_s",
-    "item_elapsed_s",
     "has_time_limit",
     "time_left_s",
     "patience",
@@ -64,7 +64,6 @@ def state_features(state: TickState) -> np.ndarray:
         min(state.silence_s / max(state.patience, 0.1), 12.0),
         float(state.learner_has_spoken),
         min(state.last_speech_s, 5.0),
-        state.voice_probability,
         float(state.tutor_speaking),
         float(expected > 0),
         state.words_judged / expected if expected else 0.0,
@@ -74,9 +73,6 @@ def state_features(state: TickState) -> np.ndarray:
         float(state.pending_correction == "immediate"),
         float(state.pending_correction == "at_pause"),
         float(state.pending_feedback),
-        min(state.since_backchannel_s, 12.0),
-        min(state.since_nudge_s, 12.0),
-        min(state.item_elapsed_s, 60.0),
         float(state.time_limit_s is not None),
         time_left,
         state.patience,
@@ -99,10 +95,20 @@ def allowed_actions(state: TickState) -> np.ndarray:
         allowed[Action.CORRECT_AT_PAUSE] = False
     if not state.pending_feedback or state.learner_speaking:
         allowed[Action.FEEDBACK_AT_PAUSE] = False
+    if state.since_backchannel_s < BACKCHANNEL_EVERY_S:
+        allowed[Action.BACKCHANNEL] = False
+    if state.since_nudge_s < NUDGE_EVERY_S * state.patience:
+        allowed[Action.NUDGE] = False
     if state.learner_speaking:
         allowed[Action.BACKCHANNEL] = False
         allowed[Action.NUDGE] = False
-        time_up = state.time_limit_s is not None and state.item_elapsed_s >= state.time_limit_s
+        allowed[Action.TAKE_TURN] = False
+    if state.time_limit_s is not None and not state.tutor_speaking:
+        # a timed activity is the lesson's plan, not a guess: the learner keeps the floor until the time is
+        # up, and then the tutor speaks (after a correction that is due)
+        time_up = state.item_elapsed_s >= state.time_limit_s
+        for action in (Action.SILENT, Action.BACKCHANNEL, Action.NUDGE):
+            allowed[action] = allowed[action] and not time_up
         allowed[Action.TAKE_TURN] = time_up
     return np.asarray([allowed[action] for action in ACTIONS])
 

@@ -19,7 +19,7 @@ import json
 import random
 import sys
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,8 @@ HIDDEN = 32
 EPOCHS = 400
 TORCH_THREADS = 1  # the network is tiny; more threads only contend
 BARGE_IN_WINDOW_S = 1.0  # after an annotated barge-in the tutor should have yielded within this long
+WAITED_LONGER_S = (0.2, 0.5, 1.0, 2.0, 4.0)
+PAUSE_WEIGHT = 16.0  # a silent tick inside a pause counts this much: cutting the learner off is worse than a late answer
 TEACHER = ExpectationPolicy()
 _STATE_FIELDS = {field.name for field in fields(TickState)}
 
@@ -40,6 +42,11 @@ class Example:
     scenario: str
     state: TickState
     target: Action
+    weight: float = 1.0
+
+
+def in_pause(state: TickState, annotations: list[dict]) -> bool:
+    return any(a["type"] == "pause" and a["start"] <= state.now <= a["end"] for a in annotations)
 
 
 def target_action(state: TickState, annotations: list[dict]) -> Action:
@@ -57,7 +64,7 @@ def target_action(state: TickState, annotations: list[dict]) -> Action:
         return Action.SILENT
     if any(a["type"] == "turn_end" and a["t"] <= now for a in annotations):
         return Action.TAKE_TURN
-    if any(a["type"] == "pause" and a["start"] <= now <= a["end"] for a in annotations):
+    if in_pause(state, annotations):
         return Action.BACKCHANNEL if teacher is Action.BACKCHANNEL else Action.SILENT
     if teacher is Action.TAKE_TURN:  # the learner has not finished: the annotations say so
         return Action.SILENT
@@ -79,8 +86,25 @@ def load_examples(record_dirs: list[Path]) -> list[Example]:
                 if event["type"] != "tick":
                     continue
                 state = TickState(**{key: value for key, value in event.items() if key in _STATE_FIELDS})
-                examples.append(Example(record["scenario"], state, target_action(state, annotations)))
+                target = target_action(state, annotations)
+                weight = PAUSE_WEIGHT if target is Action.SILENT and in_pause(state, annotations) else 1.0
+                examples.append(Example(record["scenario"], state, target, weight))
+                examples += [Example(record["scenario"], later, target) for later in _waited_longer(state, target)]
     return examples
+
+
+def _waited_longer(state: TickState, target: Action) -> list[TickState]:
+    """After the learner's turn is over it stays over: the same state with more silence is a turn end too.
+
+    The traces stop where the recording policy took the turn, so without these the model would never see
+    a finished turn with a longer silence, and could learn that long silences mean "wait".
+    """
+    if target is not Action.TAKE_TURN or state.learner_speaking or state.time_limit_s is not None:
+        return []
+    return [
+        replace(state, silence_s=state.silence_s + extra, decoder_silence_s=state.decoder_silence_s + extra)
+        for extra in WAITED_LONGER_S
+    ]
 
 
 def _arrays(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,7 +136,8 @@ def train(examples: list[Example], seed: int = 0):
     # rare actions (a yield, a turn taken) matter as much as the many silent ticks
     counts = np.bincount(targets, minlength=len(ACTIONS)).astype(np.float32)
     class_weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(ACTIONS), 0.0) ** 0.5
-    loss_fn = nn.CrossEntropyLoss(weight=torch.from_numpy(class_weights.astype(np.float32)))
+    loss_fn = nn.CrossEntropyLoss(weight=torch.from_numpy(class_weights.astype(np.float32)), reduction="none")
+    example_weights = torch.tensor([example.weight for example in examples], dtype=torch.float32)
     x = (torch.from_numpy(features) - model.mean) / model.std
     y = torch.from_numpy(targets)
     mask = torch.from_numpy(masks)
@@ -120,7 +145,7 @@ def train(examples: list[Example], seed: int = 0):
     for _epoch in range(EPOCHS):
         optimiser.zero_grad()
         logits = model.layers(x).masked_fill(~mask, -1e9)
-        loss = loss_fn(logits, y)
+        loss = (loss_fn(logits, y) * example_weights).sum() / example_weights.sum()
         loss.backward()
         optimiser.step()
     return model
