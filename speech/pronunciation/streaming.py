@@ -35,6 +35,7 @@ from speech.pronunciation.sphinx import (
     word_slots,
 )
 from speech.pronunciation.types import WordVerdict, check_language
+from speech.pronunciation.word_model import WordModel, default_word_model
 
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
@@ -72,11 +73,13 @@ class StreamingAssessor:
         calibration: Calibration | None = None,
         hold_frames: int = DEFAULT_HOLD_FRAMES,
         pause_frames: int = DEFAULT_PAUSE_FRAMES,
+        word_model: WordModel | None = None,
     ) -> None:
         check_language(lang)
         self.reference_text = reference_text
         self.lang = lang
         self.calibration = calibration or default_calibration()
+        self.word_model = word_model or default_word_model()
         self.hold_frames = hold_frames
         self.pause_frames = pause_frames
         words = reference_words(reference_text)
@@ -230,7 +233,7 @@ class StreamingAssessor:
                 else path[: position + 1]
             )
             feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
-        decision = decide_slot(feature, self.calibration)
+        decision = decide_slot(feature, self.calibration, self.word_model, "streaming")
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         return WordVerdict(
@@ -253,7 +256,7 @@ class StreamingAssessor:
         audio = Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE)
         add_gap_speech(audio, path, [feature])
         feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
-        decision = decide_slot(feature, self.calibration)
+        decision = decide_slot(feature, self.calibration, self.word_model, "streaming")
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
