@@ -52,6 +52,7 @@ FULL_FEATURES = (
     "variant_margin",
     "variant_margin_vs_utterance",
     "variant_margin_missing",
+    "utterance_variant_share",
 )
 HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES}
 
@@ -87,6 +88,7 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceLevels | 
     if head == "full":
         _add_gop_features(values, feature, utterance.word_gop if utterance else None)
         _add_variant_margin_features(values, feature, utterance.variant_margin if utterance else None)
+        values["utterance_variant_share"] = utterance.variant_share if utterance else 0.0
     return np.array([values[name] for name in HEAD_FEATURES[head]], dtype=np.float64)
 
 
@@ -126,14 +128,17 @@ class UtteranceLevels:
 
     word_gop: float | None
     variant_margin: float | None
+    variant_share: float  # share of the reference words decoded as a learner variant (an accent raises it)
 
     @classmethod
     def of(cls, features: list[SlotFeature]) -> UtteranceLevels:
         gops = [f.word_gop for f in features if f.word_gop is not None]
         margins = [f.variant_margin for f in features if f.variant_margin is not None]
+        variants = sum(1 for f in features if f.decoded is not None and f.decoded.choice.kind == "variant")
         return cls(
             float(np.median(gops)) if gops else None,
             float(np.median(margins)) if margins else None,
+            variants / max(len(features), 1),
         )
 
 

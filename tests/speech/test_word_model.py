@@ -66,7 +66,7 @@ def test_streaming_features_need_no_phone_loop(scorer):
         feature.phones = []  # what a streaming verdict has
         feature.variant_margin = None
         assert word_features(feature, "streaming").shape == (len(STREAMING_FEATURES),)
-        assert word_features(feature, "full", UtteranceLevels(None, None)).shape == (len(FULL_FEATURES),)
+        assert word_features(feature, "full", UtteranceLevels(None, None, 0.0)).shape == (len(FULL_FEATURES),)
 
 
 def tiny_training_set() -> tuple[np.ndarray, np.ndarray]:
