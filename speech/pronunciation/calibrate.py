@@ -5,12 +5,11 @@
 Never run this on the eval set: the benchmark's figures are only honest if eval stays unseen.
 
 Steps: (1) for a few grammar weightings, decode every dev utterance and keep the features; (2) the
-omission evidence threshold for skipped words with little speech in their gap and the insertion evidence
-threshold, each maximising TP - 1.5 FP; (3) map phone GOP to 0-100 so that the median correct phone
+insertion evidence threshold, maximising TP - 1.5 FP; (3) map phone GOP to 0-100 so that the median correct phone
 scores 95 and the 5th percentile 50; (4) with --grid, keep the grammar weighting with the best dev word
 F1 (the default weighting was chosen that way: the four grid points gave dev F1 within 0.01 of each
-other). Whether a word was mispronounced is decided by the word model (train_word_model.py), trained
-on features decoded with the weighting calibrated here.
+other). Whether a word was mispronounced or omitted is decided by the word model (train_word_model.py),
+trained on features decoded with the weighting calibrated here.
 """
 
 from __future__ import annotations
@@ -63,19 +62,6 @@ def best_threshold(candidates: list[tuple[float, bool]]) -> float:
 def fit(
     words: list[ScoredWord], weights: GrammarWeights, insertions: list[tuple[float, bool]] | None = None
 ) -> Calibration:
-    skipped = [
-        (w.feature.gap_speech, w.truth["error"] == "mispronunciation") for w in words if w.feature.decoded is None
-    ]
-    # the omission threshold is fitted on skipped words without much speech in their gap (the word model
-    # decides whether a skipped word was replaced by another; this only splits the quiet ones)
-    replaced = best_threshold(skipped) if skipped else 0.15
-    omitted = [
-        (w.feature.omission_evidence, w.truth["error"] == "omission")
-        for w in words
-        if w.feature.decoded is None and w.feature.gap_speech < replaced and w.feature.omission_evidence is not None
-    ]
-    omission_threshold = best_threshold(omitted) if omitted else -1e9
-
     phone_gops = [
         p.gop for w in words if w.truth["error"] == "none" and w.feature.decoded is not None for p in w.feature.phones
     ]
@@ -83,7 +69,6 @@ def fit(
     middle = percentile(phone_gops, 0.5) if phone_gops else 0.0
     scale = max((middle - centre) / 3.0, 1.0)
     return Calibration(
-        omission_evidence=omission_threshold,
         insertion_evidence=best_threshold(insertions) if insertions else -1e9,
         gop_centre=round(centre, 3),
         gop_scale=round(scale, 3),

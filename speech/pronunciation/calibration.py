@@ -18,8 +18,6 @@ CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "scoring_ca
 
 @dataclass(frozen=True)
 class Calibration:
-    # a skipped word is omitted only if leaving it out scores better than this per frame (else it was said)
-    omission_evidence: float = -1e9
     # a decoded inserted word is reported only if it improves the fit by more than this per frame
     insertion_evidence: float = -1e9
     # phone accuracy = 100 * sigmoid((gop - centre) / scale)

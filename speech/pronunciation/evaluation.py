@@ -87,7 +87,7 @@ def detection_metrics(
     correct_words = flagged_correct = 0
     by_voice: dict[str, dict[str, int]] = {}
     for word in words:
-        decision = decide_slot(word.feature, calibration, word_model, "full", levels[word.utterance])
+        decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
         predicted_mis = decision.error == "mispronunciation"

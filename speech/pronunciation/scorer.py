@@ -5,13 +5,12 @@ Two kinds of evidence, as RESOURCES.md found:
    of its typical learner variants ("think" as "sink"), omitted, or surrounded by fillers and inserted
    short words; the variants are weighted below the canonical forms.
 2. *How sure*: when the grammar picks a variant, the word's audio is force-aligned to the variant and to
-   each canonical form; the score difference per frame (`evidence`) must pass a threshold calibrated per
-   learner rule on the dev corpus. Every phone also gets a GOP score (forced alignment minus the free
-   phone loop, per frame), which gives phone accuracies and catches words replaced by something that no
-   rule predicts (mean GOP below a calibrated floor).
+   each canonical form; the score difference per frame is the `evidence`. Every decoded word's variants
+   are also scored that way (`variant_margin`), and every phone gets a GOP score (forced alignment minus
+   the free phone loop, per frame), which gives phone accuracies.
 
-Features are computed first (`extract_features`), decisions second (`decide`), so that calibration can
-search thresholds without decoding again.
+Features are computed first (`extract_features`), decisions second (`decide_slot`: the dev-trained word
+model of word_model.py), so that training can reuse features without decoding again.
 """
 
 from __future__ import annotations
@@ -336,22 +335,22 @@ class SlotDecision:
 
 def decide_slot(
     feature: SlotFeature,
-    calibration: Calibration,
     word_model: WordModel,
     head: str = "full",
     utterance: UtteranceLevels | None = None,
 ) -> SlotDecision:
     """The learned model says whether the word was mispronounced; a skipped word it does not flag is an
-    omission unless the omission evidence says the word fits the audio after all (short, reduced)."""
+    omission if the omission head says so, else it was said (a short, reduced word the decoder swallowed)."""
     decoded = feature.decoded
     probability = word_model.probability(feature, head, utterance)
     flagged = probability >= word_model.heads[head].threshold
     if decoded is None:
         if flagged:
             return SlotDecision("mispronunciation", "word-substitution", None, probability)
-        if feature.omission_evidence is not None and feature.omission_evidence <= calibration.omission_evidence:
-            return SlotDecision("none", None, None, 1.0 - probability)  # the skipped word fits the audio: it was said
-        return SlotDecision("omission", None, (), 1.0)
+        omitted = word_model.probability(feature, "omission")
+        if omitted >= word_model.heads["omission"].threshold:
+            return SlotDecision("omission", None, (), omitted)
+        return SlotDecision("none", None, None, 1.0 - omitted)
     if not flagged:
         return SlotDecision("none", None, None, 1.0 - probability)
     if decoded.choice.kind == "variant":
@@ -378,7 +377,7 @@ def build_assessment(
     levels = UtteranceLevels.of(features.slots)
     words: list[WordAssessment] = []
     for feature in features.slots:
-        decision = decide_slot(feature, calibration, word_model, "full", levels)
+        decision = decide_slot(feature, word_model, "full", levels)
         words.append(_word_assessment(feature, decision, calibration))
     for extra in features.extras:
         if is_insertion(extra, calibration):

@@ -233,7 +233,7 @@ class StreamingAssessor:
                 else path[: position + 1]
             )
             feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
-        decision = decide_slot(feature, self.calibration, self.word_model, "streaming")
+        decision = decide_slot(feature, self.word_model, "streaming")
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         return WordVerdict(
@@ -256,7 +256,7 @@ class StreamingAssessor:
         audio = Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE)
         add_gap_speech(audio, path, [feature])
         feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
-        decision = decide_slot(feature, self.calibration, self.word_model, "streaming")
+        decision = decide_slot(feature, self.word_model, "streaming")
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(

@@ -35,20 +35,34 @@ from speech.pronunciation.word_model import (
 )
 
 CACHE_DIR = Path("var/word_model_cache")
-HIDDEN_UNITS = 32
+# per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
+# read words (as a share of those it sees) its threshold may flag out of voice
+HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8}
+HEAD_TARGETS = {"full": "mispronunciation", "streaming": "mispronunciation", "omission": "omission"}
+SKIPPED_WORDS_ONLY = {"omission"}
+MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1}
 EPOCHS = 400
 LEARNING_RATE = 0.01
 WEIGHT_DECAY = 1e-3
 SEED = 1
-MAX_FALSE_FLAG_RATE = 0.03
 
 
 @dataclass
 class WordExamples:
     vectors: np.ndarray  # words x features
-    mispronounced: np.ndarray  # 1.0 where the annotation says mispronunciation
-    correct: np.ndarray  # True where the annotation says the word was read correctly
-    voices: list[str]  # voice group (engine:name, whatever the speed) per word
+    errors: np.ndarray  # the annotated error per word ("none", "mispronunciation", "omission")
+    skipped: np.ndarray  # True where the grammar skipped the word
+    voices: np.ndarray  # voice group (engine:name, whatever the speed) per word
+
+    def labels(self, target: str) -> np.ndarray:
+        return (self.errors == target).astype(np.float64)
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.errors == "none"
+
+    def subset(self, keep: np.ndarray) -> WordExamples:
+        return WordExamples(self.vectors[keep], self.errors[keep], self.skipped[keep], self.voices[keep])
 
 
 def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredUtterance]:
@@ -70,22 +84,23 @@ def voice_group(voice: str) -> str:
 
 
 def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
-    vectors, labels, correct, voices = [], [], [], []
+    vectors, errors, skipped, voices = [], [], [], []
     for utterance in utterances:
         levels = UtteranceLevels.of(utterance.features.slots) if head == "full" else None
         for word in scored_words([utterance]):
             vectors.append(word_features(word.feature, head, levels))
-            labels.append(float(word.truth["error"] == "mispronunciation"))
-            correct.append(word.truth["error"] == "none")
+            errors.append(word.truth["error"])
+            skipped.append(word.feature.decoded is None)
             voices.append(voice_group(word.voice))
-    return WordExamples(np.array(vectors), np.array(labels), np.array(correct), voices)
+    examples = WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
+    return examples.subset(examples.skipped) if head in SKIPPED_WORDS_ONLY else examples
 
 
 def train_head(
     vectors: np.ndarray,
     labels: np.ndarray,
     features: tuple[str, ...],
-    hidden_units: int = HIDDEN_UNITS,
+    hidden_units: int,
     seed: int = SEED,
 ) -> WordHead:
     """Full-batch Adam on the logistic loss (hidden_units 0: logistic regression); the caller sets the
@@ -126,13 +141,14 @@ def train_head(
     )
 
 
-def out_of_voice_probabilities(examples: WordExamples, features: tuple[str, ...]) -> np.ndarray:
+def out_of_voice_probabilities(
+    examples: WordExamples, labels: np.ndarray, features: tuple[str, ...], hidden_units: int
+) -> np.ndarray:
     """Each dev voice's words scored by a head trained on the other dev voices."""
-    probabilities = np.zeros(len(examples.mispronounced))
-    voices = np.array(examples.voices)
+    probabilities = np.zeros(len(labels))
     for voice in sorted(set(examples.voices)):
-        held_out = voices == voice
-        head = train_head(examples.vectors[~held_out], examples.mispronounced[~held_out], features)
+        held_out = examples.voices == voice
+        head = train_head(examples.vectors[~held_out], labels[~held_out], features, hidden_units)
         probabilities[held_out] = [head.probability(v) for v in examples.vectors[held_out]]
     return probabilities
 
@@ -155,19 +171,19 @@ def pick_threshold(
     return best
 
 
-def train(folders: list[Path], max_false_flag_rate: float = MAX_FALSE_FLAG_RATE) -> tuple[WordModel, dict]:
+def train(folders: list[Path]) -> tuple[WordModel, dict]:
     scorer = PronunciationScorer(default_calibration())
     utterances = [u for folder in folders for u in scored_dev_corpus(folder, scorer)]
     heads, report = {}, {}
     for name, features in HEAD_FEATURES.items():
         examples = word_examples(utterances, name)
-        probabilities = out_of_voice_probabilities(examples, features)
-        threshold, figures = pick_threshold(
-            probabilities, examples.mispronounced, examples.correct, max_false_flag_rate
-        )
-        head = train_head(examples.vectors, examples.mispronounced, features)
+        labels = examples.labels(HEAD_TARGETS[name])
+        hidden_units = HEAD_HIDDEN_UNITS[name]
+        probabilities = out_of_voice_probabilities(examples, labels, features, hidden_units)
+        threshold, figures = pick_threshold(probabilities, labels, examples.correct, MAX_FALSE_FLAG_RATES[name])
+        head = train_head(examples.vectors, labels, features, hidden_units)
         heads[name] = replace(head, threshold=threshold)
-        report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(examples.mispronounced)}
+        report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}
     source = f"trained on {', '.join(f.name for f in folders)} ({len(utterances)} utterances)"
     return WordModel(heads, source), report
 
@@ -176,9 +192,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dev_folders", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=WORD_MODEL_PATH)
-    parser.add_argument("--max-false-flags", type=float, default=MAX_FALSE_FLAG_RATE)
     args = parser.parse_args()
-    model, report = train(args.dev_folders, args.max_false_flags)
+    model, report = train(args.dev_folders)
     args.out.write_text(model.to_json())
     print(json.dumps(report, indent=1))
 

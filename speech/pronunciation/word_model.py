@@ -54,7 +54,8 @@ FULL_FEATURES = (
     "variant_margin_missing",
     "utterance_variant_share",
 )
-HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES}
+# "omission": P(omitted) of a word the grammar skipped, for both paths (all its features exist in both)
+HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES, "omission": STREAMING_FEATURES}
 
 
 def _clip(value: float, low: float, high: float) -> float:

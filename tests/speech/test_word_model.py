@@ -33,9 +33,9 @@ def probabilities(scorer: PronunciationScorer, audio, head: str) -> dict[str, fl
     return {f.slot.text: model.probability(f, head, levels) for f in features.slots}
 
 
-def test_committed_model_loads_with_both_heads():
+def test_committed_model_loads_with_its_three_heads():
     model = default_word_model()
-    assert set(model.heads) == {"full", "streaming"}
+    assert set(model.heads) == {"full", "streaming", "omission"}
     for name, head in model.heads.items():
         assert head.features == HEAD_FEATURES[name]
         assert len(head.mean) == len(head.scale) == len(head.features)
@@ -76,11 +76,13 @@ def tiny_training_set() -> tuple[np.ndarray, np.ndarray]:
     return vectors, labels
 
 
-def test_training_is_deterministic_and_learns_the_tiny_rule():
+@pytest.mark.parametrize("hidden_units", [0, 8])
+def test_training_is_deterministic_and_learns_the_tiny_rule(hidden_units):
     vectors, labels = tiny_training_set()
-    first = train_head(vectors, labels, ("a", "b", "c"))
-    second = train_head(vectors, labels, ("a", "b", "c"))
+    first = train_head(vectors, labels, ("a", "b", "c"), hidden_units)
+    second = train_head(vectors, labels, ("a", "b", "c"), hidden_units)
     assert first == second
+    assert bool(first.hidden_weight) == bool(hidden_units)
     predicted = np.array([first.probability(v) for v in vectors]) >= 0.5
     assert np.mean(predicted == labels.astype(bool)) >= 0.9
     assert first.probability(np.array([3.0, 1.0, 0.0])) > 0.9 > 0.1 > first.probability(np.array([-3.0, -1.0, 0.0]))
