@@ -1,14 +1,16 @@
-"""Train the per-word mispronunciation model on DEV corpora and save speech/data/word_model.json.
+"""Train the per-word decision model (mispronounced, omitted) on DEV corpora; writes speech/data/word_model.json.
 
     python -m speech.pronunciation.train_word_model var/corpus/dev var/corpus/dev2 ... [--out PATH]
 
 Never give it the eval set (it refuses a folder whose index.json says so). Steps: (1) score every dev
 utterance with the calibrated grammar and keep the per-word features (cached under var/word_model_cache,
-keyed by folder name and seed); (2) for each head (`full`, `streaming`), leave-one-voice-out: train on the
-other dev voices, predict the held-out voice; (3) on those out-of-voice predictions pick the threshold
-with the best word F1 whose false flags on correct words stay under MAX_FALSE_FLAG_RATE (unseen voices
-raise false flags, so the point is strict); (4) train on all dev words and save both heads. Fixed seeds
-and single-threaded full-batch training make the output byte-identical from run to run.
+keyed by folder name and seed: delete it after changing the scorer or the calibration); (2) for each
+head (`full`, `streaming`: P(mispronounced) of every reference word; `omission`: P(omitted) of a word the
+grammar skipped) leave one voice out: train on the other dev voices, predict the held-out voice; (3) on
+those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
+stay under the head's MAX_FALSE_FLAG_RATES (unseen voices raise false flags, so the point is strict);
+(4) train on all dev words and save the heads. Fixed seeds and single-threaded full-batch training make
+the output byte-identical from run to run.
 """
 
 from __future__ import annotations
