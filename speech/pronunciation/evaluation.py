@@ -21,7 +21,7 @@ from speech.pronunciation.scorer import (
     is_insertion,
 )
 from speech.pronunciation.sphinx import GrammarWeights
-from speech.pronunciation.word_model import UtteranceLevels, WordModel, default_word_model
+from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 
 @dataclass
@@ -79,7 +79,7 @@ def detection_metrics(
     utterances: list[ScoredUtterance], calibration: Calibration, word_model: WordModel | None = None
 ) -> dict:
     word_model = word_model or default_word_model()
-    levels = {u.utterance: UtteranceLevels.of(u.features.slots) for u in utterances}
+    levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}
     words = scored_words(utterances)
     word_counts = {"tp": 0, "fp": 0, "fn": 0}
     phone_counts = {"tp": 0, "fp": 0, "fn": 0}

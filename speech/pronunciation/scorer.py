@@ -53,7 +53,7 @@ from speech.pronunciation.types import (
     WordError,
     check_language,
 )
-from speech.pronunciation.word_model import UtteranceLevels, WordModel, default_word_model
+from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 EVIDENCE_PAD_FRAMES = 5
 LONG_PAUSE_SECONDS = 0.3
@@ -337,7 +337,7 @@ def decide_slot(
     feature: SlotFeature,
     word_model: WordModel,
     head: str = "full",
-    utterance: UtteranceLevels | None = None,
+    utterance: UtteranceContext | None = None,
 ) -> SlotDecision:
     """The learned model says whether the word was mispronounced; a skipped word it does not flag is an
     omission if the omission head says so, else it was said (a short, reduced word the decoder swallowed)."""
@@ -347,7 +347,7 @@ def decide_slot(
     if decoded is None:
         if flagged:
             return SlotDecision("mispronunciation", "word-substitution", None, probability)
-        omitted = word_model.probability(feature, "omission")
+        omitted = word_model.probability(feature, "omission", utterance)
         if omitted >= word_model.heads["omission"].threshold:
             return SlotDecision("omission", None, (), omitted)
         return SlotDecision("none", None, None, 1.0 - omitted)
@@ -374,7 +374,7 @@ def build_assessment(
     features: UtteranceFeatures, calibration: Calibration, reference_text: str, lang: str, unscripted: bool = False
 ) -> Assessment:
     word_model = default_word_model()
-    levels = UtteranceLevels.of(features.slots)
+    levels = UtteranceContext.of(features.slots)
     words: list[WordAssessment] = []
     for feature in features.slots:
         decision = decide_slot(feature, word_model, "full", levels)

@@ -30,7 +30,7 @@ from speech.pronunciation.scorer import PronunciationScorer
 from speech.pronunciation.word_model import (
     HEAD_FEATURES,
     WORD_MODEL_PATH,
-    UtteranceLevels,
+    UtteranceContext,
     WordHead,
     WordModel,
     word_features,
@@ -88,9 +88,9 @@ def voice_group(voice: str) -> str:
 def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
     vectors, errors, skipped, voices = [], [], [], []
     for utterance in utterances:
-        levels = UtteranceLevels.of(utterance.features.slots) if head == "full" else None
+        context = UtteranceContext.of(utterance.features.slots)
         for word in scored_words([utterance]):
-            vectors.append(word_features(word.feature, head, levels))
+            vectors.append(word_features(word.feature, head, context))
             errors.append(word.truth["error"])
             skipped.append(word.feature.decoded is None)
             voices.append(voice_group(word.voice))

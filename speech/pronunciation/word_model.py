@@ -39,6 +39,7 @@ STREAMING_FEATURES = (
     "gap_speech",
     "omission_evidence",
     "omission_evidence_missing",
+    "previous_word_skipped",
 )
 FULL_FEATURES = (
     *STREAMING_FEATURES,
@@ -53,6 +54,7 @@ FULL_FEATURES = (
     "variant_margin_vs_utterance",
     "variant_margin_missing",
     "utterance_variant_share",
+    "next_word_skipped",
 )
 # "omission": P(omitted) of a word the grammar skipped, for both paths (all its features exist in both)
 HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES, "omission": STREAMING_FEATURES}
@@ -62,9 +64,9 @@ def _clip(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
 
-def word_features(feature: SlotFeature, head: str, utterance: UtteranceLevels | None = None) -> np.ndarray:
-    """The feature vector of one reference word for `head` ("full" or "streaming"); `utterance` (full head
-    only) gives the levels of the word's own utterance."""
+def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext | None = None) -> np.ndarray:
+    """The feature vector of one reference word for `head`; `utterance` is what is known of the word's
+    utterance (streaming: only which earlier words were skipped)."""
     decoded = feature.decoded
     variant = decoded.choice.variant if decoded is not None else None
     values: dict[str, float] = dict.fromkeys(HEAD_FEATURES[head], 0.0)
@@ -86,10 +88,15 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceLevels | 
             values["omission_evidence_missing"] = 1.0
         else:
             values["omission_evidence"] = _clip(feature.omission_evidence, -100.0, 100.0) / 20.0
+    if utterance is not None:
+        previous, following = utterance.neighbour_skipped(feature.slot.index)
+        values["previous_word_skipped"] = float(previous)
     if head == "full":
         _add_gop_features(values, feature, utterance.word_gop if utterance else None)
         _add_variant_margin_features(values, feature, utterance.variant_margin if utterance else None)
-        values["utterance_variant_share"] = utterance.variant_share if utterance else 0.0
+        if utterance is not None:
+            values["utterance_variant_share"] = utterance.variant_share
+            values["next_word_skipped"] = float(following)
     return np.array([values[name] for name in HEAD_FEATURES[head]], dtype=np.float64)
 
 
@@ -123,16 +130,19 @@ def _add_variant_margin_features(values: dict[str, float], feature: SlotFeature,
 
 
 @dataclass(frozen=True)
-class UtteranceLevels:
-    """Medians over an utterance's decoded words: the voice's and recording's own level, which a word's
-    figures are compared with (GOP and variant margins differ a lot from voice to voice)."""
+class UtteranceContext:
+    """What the full head knows of a word's utterance: medians over its decoded words (the voice's and
+    recording's own level, which a word's figures are compared with: GOP and variant margins differ a
+    lot from voice to voice), and which reference words the grammar skipped (a skipped neighbour often
+    means that the word's own audio was misplaced or replaced)."""
 
     word_gop: float | None
     variant_margin: float | None
     variant_share: float  # share of the reference words decoded as a learner variant (an accent raises it)
+    skipped: tuple[bool, ...]  # per reference word
 
     @classmethod
-    def of(cls, features: list[SlotFeature]) -> UtteranceLevels:
+    def of(cls, features: list[SlotFeature]) -> UtteranceContext:
         gops = [f.word_gop for f in features if f.word_gop is not None]
         margins = [f.variant_margin for f in features if f.variant_margin is not None]
         variants = sum(1 for f in features if f.decoded is not None and f.decoded.choice.kind == "variant")
@@ -140,7 +150,17 @@ class UtteranceLevels:
             float(np.median(gops)) if gops else None,
             float(np.median(margins)) if margins else None,
             variants / max(len(features), 1),
+            tuple(f.decoded is None for f in features),
         )
+
+    @classmethod
+    def so_far(cls, skipped: list[bool]) -> UtteranceContext:
+        """Streaming: only which of the words decided so far were skipped."""
+        return cls(None, None, 0.0, tuple(skipped))
+
+    def neighbour_skipped(self, index: int) -> tuple[bool, bool]:
+        """Whether the reference words before and after `index` were skipped (False at the edges)."""
+        return (index > 0 and self.skipped[index - 1], index + 1 < len(self.skipped) and self.skipped[index + 1])
 
 
 @dataclass(frozen=True)
@@ -170,7 +190,7 @@ class WordModel:
     heads: dict[str, WordHead]
     source: str
 
-    def probability(self, feature: SlotFeature, head: str, utterance: UtteranceLevels | None = None) -> float:
+    def probability(self, feature: SlotFeature, head: str, utterance: UtteranceContext | None = None) -> float:
         return self.heads[head].probability(word_features(feature, head, utterance))
 
     def to_json(self) -> str:

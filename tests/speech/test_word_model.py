@@ -13,7 +13,7 @@ from speech.pronunciation.word_model import (
     FULL_FEATURES,
     HEAD_FEATURES,
     STREAMING_FEATURES,
-    UtteranceLevels,
+    UtteranceContext,
     WordModel,
     default_word_model,
     word_features,
@@ -28,7 +28,7 @@ def scorer() -> PronunciationScorer:
 
 def probabilities(scorer: PronunciationScorer, audio, head: str) -> dict[str, float]:
     features = scorer.extract_features(audio, reference_words(SENTENCE))
-    levels = UtteranceLevels.of(features.slots) if head == "full" else None
+    levels = UtteranceContext.of(features.slots) if head == "full" else None
     model = default_word_model()
     return {f.slot.text: model.probability(f, head, levels) for f in features.slots}
 
@@ -66,7 +66,9 @@ def test_streaming_features_need_no_phone_loop(scorer):
         feature.phones = []  # what a streaming verdict has
         feature.variant_margin = None
         assert word_features(feature, "streaming").shape == (len(STREAMING_FEATURES),)
-        assert word_features(feature, "full", UtteranceLevels(None, None, 0.0)).shape == (len(FULL_FEATURES),)
+        assert word_features(
+            feature, "full", UtteranceContext(None, None, 0.0, (False,) * len(features.slots))
+        ).shape == (len(FULL_FEATURES),)
 
 
 def tiny_training_set() -> tuple[np.ndarray, np.ndarray]:
