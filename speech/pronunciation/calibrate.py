@@ -4,13 +4,12 @@
 
 Never run this on the eval set: the benchmark's figures are only honest if eval stays unseen.
 
-Steps: (1) for a few grammar weightings, decode every dev utterance and keep the features; (2) per
-learner-rule family, pick the evidence threshold that maximises TP - 1.5 FP among decoded variants
-(families with fewer than 8 candidates use the threshold fitted on all of them); (3) pick the word-GOP
-floor for canonical words (catches whole-word substitutions) with at most 1% of correct words below it;
-(4) map phone GOP to 0-100 so that the median correct phone scores 95 and the 5th percentile 50;
-(5) with --grid, keep the grammar weighting with the best dev word F1 (the default weighting was
-chosen that way: the four grid points gave dev F1 within 0.01 of each other).
+Steps: (1) for a few grammar weightings, decode every dev utterance and keep the features; (2) the
+insertion evidence threshold, maximising TP - 1.5 FP; (3) map phone GOP to 0-100 so that the median correct phone
+scores 95 and the 5th percentile 50; (4) with --grid, keep the grammar weighting with the best dev word
+F1 (the default weighting was chosen that way: the four grid points gave dev F1 within 0.01 of each
+other). Whether a word was mispronounced or omitted is decided by the word model (train_word_model.py),
+trained on features decoded with the weighting calibrated here.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from speech.pronunciation.evaluation import (
     score_corpus,
     scored_words,
 )
-from speech.pronunciation.learner_variants import rule_family
 from speech.pronunciation.scorer import PronunciationScorer
 from speech.pronunciation.sphinx import GrammarWeights, new_decoder
 
@@ -43,8 +41,6 @@ WEIGHT_GRID = [
     GrammarWeights(variant=0.01, omission=0.003, filler=0.05, insertion=0.005),
 ]
 FALSE_POSITIVE_COST = 1.5
-MIN_FAMILY_SUPPORT = 8
-MAX_VARIANT_FALSE_FLAG_RATE = 0.01
 
 
 def best_threshold(candidates: list[tuple[float, bool]]) -> float:
@@ -63,91 +59,9 @@ def best_threshold(candidates: list[tuple[float, bool]]) -> float:
     return round(best, 3)
 
 
-def refine_for_f1(
-    variants: list[tuple[str, float, bool]],
-    thresholds: dict[str, float],
-    default: float,
-    true_errors: int,
-    correct_words: int,
-    max_false_flag_rate: float = MAX_VARIANT_FALSE_FLAG_RATE,
-) -> dict[str, float]:
-    """Coordinate ascent on the family thresholds for the word F1 of the variant decisions, keeping their
-    false flags on correct words under `max_false_flag_rate`."""
-    thresholds = dict(thresholds)
-
-    def f1(current: dict[str, float]) -> float:
-        tp = fp = 0
-        for rule, evidence, truth in variants:
-            if evidence > current.get(rule_family(rule), default):
-                tp += truth
-                fp += not truth
-        if fp > max_false_flag_rate * correct_words:
-            return -1.0
-        return 2 * tp / (2 * tp + fp + (true_errors - tp)) if true_errors else 0.0
-
-    for _ in range(3):
-        for family in sorted(thresholds):
-            values = sorted({e for rule, e, _ in variants if rule_family(rule) == family})
-            options = [v - 1e-3 for v in values] + [values[-1] + 1.0] if values else []
-            best_value, best_f1 = thresholds[family], f1(thresholds)
-            for option in options:
-                trial = thresholds | {family: round(option, 3)}
-                score = f1(trial)
-                if score > best_f1:
-                    best_value, best_f1 = round(option, 3), score
-            thresholds[family] = best_value
-    return thresholds
-
-
 def fit(
     words: list[ScoredWord], weights: GrammarWeights, insertions: list[tuple[float, bool]] | None = None
 ) -> Calibration:
-    variants = [
-        (w.feature.decoded.choice.variant.rule, w.feature.evidence, w.truth["error"] == "mispronunciation")
-        for w in words
-        if w.feature.decoded is not None
-        and w.feature.decoded.choice.kind == "variant"
-        and w.feature.evidence is not None
-    ]
-    default = best_threshold([(e, t) for _, e, t in variants])
-    thresholds: dict[str, float] = {}
-    for family in sorted({rule_family(rule) for rule, _, _ in variants}):
-        members = [(e, t) for rule, e, t in variants if rule_family(rule) == family]
-        if len(members) >= MIN_FAMILY_SUPPORT:
-            thresholds[family] = best_threshold(members)
-    truths = sum(1 for w in words if w.truth["error"] == "mispronunciation")
-    correct = sum(1 for w in words if w.truth["error"] == "none")
-    thresholds = refine_for_f1(variants, thresholds, default, truths, correct)
-
-    canonical = [
-        (w.feature.word_gop, w.truth["error"] == "mispronunciation")
-        for w in words
-        if w.feature.decoded is not None
-        and w.feature.decoded.choice.kind == "canonical"
-        and w.feature.word_gop is not None
-    ]
-    correct_gops = [gop for gop, truth in canonical if not truth]
-    floor = percentile(correct_gops, 0.01) if correct_gops else -1e9
-    # lower the floor further if that removes more false flags than true ones
-    below = sorted([(gop, truth) for gop, truth in canonical if gop < floor])
-    best_floor, best_gain, gain = floor, 0.0, 0.0
-    for gop, truth in reversed(below):
-        gain += 1 if truth else -FALSE_POSITIVE_COST
-        if gain > best_gain:
-            best_floor, best_gain = gop, gain
-    floor = best_floor if best_gain > 0 else min(floor, min(correct_gops, default=floor))
-
-    skipped = [
-        (w.feature.gap_speech, w.truth["error"] == "mispronunciation") for w in words if w.feature.decoded is None
-    ]
-    replaced = best_threshold(skipped) if skipped else 0.15
-    omitted = [
-        (w.feature.omission_evidence, w.truth["error"] == "omission")
-        for w in words
-        if w.feature.decoded is None and w.feature.gap_speech < replaced and w.feature.omission_evidence is not None
-    ]
-    omission_threshold = best_threshold(omitted) if omitted else -1e9
-
     phone_gops = [
         p.gop for w in words if w.truth["error"] == "none" and w.feature.decoded is not None for p in w.feature.phones
     ]
@@ -155,11 +69,6 @@ def fit(
     middle = percentile(phone_gops, 0.5) if phone_gops else 0.0
     scale = max((middle - centre) / 3.0, 1.0)
     return Calibration(
-        variant_evidence=thresholds,
-        default_variant_evidence=default,
-        word_gop_floor=round(floor, 3),
-        replaced_word_speech=replaced,
-        omission_evidence=omission_threshold,
         insertion_evidence=best_threshold(insertions) if insertions else -1e9,
         gop_centre=round(centre, 3),
         gop_scale=round(scale, 3),

@@ -1,4 +1,5 @@
-"""Decision thresholds of the scorer, calibrated on the DEV corpus only and saved as JSON in speech/data/.
+"""Grammar weights and thresholds of the scorer (whether a word was mispronounced is the word model's
+decision, see word_model.py), calibrated on the DEV corpus only and saved as JSON in speech/data/.
 
 `python -m speech.pronunciation.calibrate var/corpus/dev` rewrites the file; evaluation (bench/) never does.
 """
@@ -6,11 +7,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from speech.pronunciation.learner_variants import rule_family
 from speech.pronunciation.sphinx import GrammarWeights
 
 CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "scoring_calibration.json"
@@ -18,15 +18,6 @@ CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "scoring_ca
 
 @dataclass(frozen=True)
 class Calibration:
-    # flag a decoded learner variant when (variant score - canonical score) per frame exceeds this
-    variant_evidence: dict[str, float] = field(default_factory=dict)
-    default_variant_evidence: float = 0.0
-    # flag a word decoded as canonical when its mean GOP per frame is below this (a different word, mumbling)
-    word_gop_floor: float = -1e9
-    # a skipped word with at least this much speech (s) between its neighbours was replaced, not omitted
-    replaced_word_speech: float = 0.15
-    # a skipped word is omitted only if leaving it out scores better than this per frame (else it was said)
-    omission_evidence: float = -1e9
     # a decoded inserted word is reported only if it improves the fit by more than this per frame
     insertion_evidence: float = -1e9
     # phone accuracy = 100 * sigmoid((gop - centre) / scale)
@@ -36,11 +27,6 @@ class Calibration:
     # where live cepstral-mean normalisation starts in a process's first streaming session
     cepstral_mean: str | None = None
     source: str = "defaults"
-
-    def variant_threshold(self, rule: str) -> float:
-        return self.variant_evidence.get(
-            rule, self.variant_evidence.get(rule_family(rule), self.default_variant_evidence)
-        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"

@@ -21,6 +21,7 @@ from speech.pronunciation.scorer import (
     is_insertion,
 )
 from speech.pronunciation.sphinx import GrammarWeights
+from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 
 @dataclass
@@ -74,7 +75,11 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     }
 
 
-def detection_metrics(utterances: list[ScoredUtterance], calibration: Calibration) -> dict:
+def detection_metrics(
+    utterances: list[ScoredUtterance], calibration: Calibration, word_model: WordModel | None = None
+) -> dict:
+    word_model = word_model or default_word_model()
+    levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}
     words = scored_words(utterances)
     word_counts = {"tp": 0, "fp": 0, "fn": 0}
     phone_counts = {"tp": 0, "fp": 0, "fn": 0}
@@ -82,7 +87,7 @@ def detection_metrics(utterances: list[ScoredUtterance], calibration: Calibratio
     correct_words = flagged_correct = 0
     by_voice: dict[str, dict[str, int]] = {}
     for word in words:
-        decision = decide_slot(word.feature, calibration)
+        decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
         predicted_mis = decision.error == "mispronunciation"

@@ -5,13 +5,12 @@ Two kinds of evidence, as RESOURCES.md found:
    of its typical learner variants ("think" as "sink"), omitted, or surrounded by fillers and inserted
    short words; the variants are weighted below the canonical forms.
 2. *How sure*: when the grammar picks a variant, the word's audio is force-aligned to the variant and to
-   each canonical form; the score difference per frame (`evidence`) must pass a threshold calibrated per
-   learner rule on the dev corpus. Every phone also gets a GOP score (forced alignment minus the free
-   phone loop, per frame), which gives phone accuracies and catches words replaced by something that no
-   rule predicts (mean GOP below a calibrated floor).
+   each canonical form; the score difference per frame is the `evidence`. Every decoded word's variants
+   are also scored that way (`variant_margin`), and every phone gets a GOP score (forced alignment minus
+   the free phone loop, per frame), which gives phone accuracies.
 
-Features are computed first (`extract_features`), decisions second (`decide`), so that calibration can
-search thresholds without decoding again.
+Features are computed first (`extract_features`), decisions second (`decide_slot`: the dev-trained word
+model of word_model.py), so that training can reuse features without decoding again.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from speech.pronunciation.sphinx import (
     decoded_words,
     ensure_word,
     force_align,
+    loop_phone_per_frame,
     loop_score_per_frame,
     new_decoder,
     phone_loop,
@@ -53,6 +53,7 @@ from speech.pronunciation.types import (
     WordError,
     check_language,
 )
+from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 EVIDENCE_PAD_FRAMES = 5
 LONG_PAUSE_SECONDS = 0.3
@@ -75,6 +76,7 @@ class PhoneFeature:
     start_frame: int
     frames: int
     gop: float  # (aligned score - phone loop score) per frame; higher is better
+    loop_agreement: float = 1.0  # share of its frames where the free phone loop heard the same phone
 
 
 @dataclass
@@ -86,6 +88,9 @@ class SlotFeature:
     gap_speech: float = 0.0  # skipped words only: seconds of speech between the neighbouring reference words
     omission_evidence: float | None = None  # skipped words only: see VariantEvidence.omission
     gap: tuple[int, int] = (0, 0)  # skipped words only: frames between the neighbouring reference words
+    # whole utterance, decoded words only: best learner variant minus best canonical form, per frame, in
+    # context, whichever form the grammar chose (see VariantEvidence.best_variant_margin)
+    variant_margin: float | None = None
 
     @property
     def word_gop(self) -> float | None:
@@ -136,6 +141,23 @@ class VariantEvidence:
         # per frame of the word (normalising by the changed sound's own frames was tried: dev F1 0.40 vs 0.43)
         frames = max(decoded.end_frame - decoded.start_frame + 1, 1)
         return (variant_score - max(canonical_scores)) / frames
+
+    def best_variant_margin(self, pcm: bytes, path: list[DecodedWord], position: int, slot: WordSlot) -> float | None:
+        """(best score with any learner variant of the word - best with a canonical form) per frame, in the
+        same window as the evidence: how much a variant explains the audio, even where the grammar's prior
+        kept the canonical form."""
+        decoded = path[position]
+        if not slot.variants:
+            return None
+        before = path[position - 1] if position > 0 else None
+        after = path[position + 1] if position + 1 < len(path) else None
+        piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
+        with self.lock:
+            canonical = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
+            variants = [s for _, v in slot.variants if (s := self._score(piece, before, v.phones, after)) is not None]
+        if not canonical or not variants:
+            return None
+        return (max(variants) - max(canonical)) / max(decoded.end_frame - decoded.start_frame + 1, 1)
 
     def omission(self, pcm: bytes, path: list[DecodedWord], slot: WordSlot) -> float | None:
         """For a word the grammar skipped: (score without it - best score with it) per frame of the window.
@@ -267,6 +289,10 @@ class PronunciationScorer:
                 feature = features[decoded.choice.slot]
                 feature.evidence = self.evidence(pcm, path, position, feature.slot)
 
+        for position, decoded in enumerate(path):
+            if decoded.choice.slot is not None:
+                feature = features[decoded.choice.slot]
+                feature.variant_margin = self.evidence.best_variant_margin(pcm, path, position, feature.slot)
         for feature in features:
             if feature.decoded is None:
                 feature.omission_evidence = self.evidence.omission(pcm, path, feature.slot)
@@ -280,7 +306,9 @@ class PronunciationScorer:
         aligned = force_align(self.decoder, pcm, names) if names else None
         if not aligned:
             return
-        loop = loop_score_per_frame(phone_loop(self.loop, pcm), n_frames + 1)
+        loop_phones = phone_loop(self.loop, pcm)
+        loop = loop_score_per_frame(loop_phones, n_frames + 1)
+        heard = loop_phone_per_frame(loop_phones, n_frames + 1)
         by_name = {f.decoded.name: f for f in features if f.decoded is not None}
         for word in aligned:
             feature = by_name.get(word.name)
@@ -290,7 +318,8 @@ class PronunciationScorer:
                 frames = max(phone.frames, 1)
                 window = loop[phone.start_frame : phone.start_frame + frames]
                 gop = (phone.score - sum(window)) / frames
-                feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop))
+                same = sum(1 for p in heard[phone.start_frame : phone.start_frame + frames] if p == phone.phone)
+                feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop, same / frames))
 
 
 # -------------------------------------------------------------------------------------------------- decisions
@@ -304,24 +333,29 @@ class SlotDecision:
     confidence: float  # 0..1 that the decision "mispronounced" is right (or 1 - that for "none")
 
 
-def decide_slot(feature: SlotFeature, calibration: Calibration) -> SlotDecision:
+def decide_slot(
+    feature: SlotFeature,
+    word_model: WordModel,
+    head: str = "full",
+    utterance: UtteranceContext | None = None,
+) -> SlotDecision:
+    """The learned model says whether the word was mispronounced; a skipped word it does not flag is an
+    omission if the omission head says so, else it was said (a short, reduced word the decoder swallowed)."""
     decoded = feature.decoded
+    probability = word_model.probability(feature, head, utterance)
+    flagged = probability >= word_model.heads[head].threshold
     if decoded is None:
-        if feature.gap_speech >= calibration.replaced_word_speech:
-            return SlotDecision("mispronunciation", "word-substitution", None, 0.7)
-        if feature.omission_evidence is not None and feature.omission_evidence <= calibration.omission_evidence:
-            return SlotDecision("none", None, None, 0.6)  # the skipped word fits the audio: it was said
-        return SlotDecision("omission", None, (), 1.0)
-    if decoded.choice.kind == "variant" and feature.evidence is not None:
-        rule = decoded.choice.variant.rule
-        margin = feature.evidence - calibration.variant_threshold(rule)
-        if margin > 0:
-            return SlotDecision("mispronunciation", rule, decoded.choice.phones, _sigmoid(margin / 5.0))
-        return SlotDecision("none", None, None, 1 - _sigmoid(margin / 5.0))
-    gop = feature.word_gop
-    if decoded.choice.kind == "canonical" and gop is not None and gop < calibration.word_gop_floor:
-        return SlotDecision("mispronunciation", None, None, _sigmoid((calibration.word_gop_floor - gop) / 10.0))
-    return SlotDecision("none", None, None, 1.0)
+        if flagged:
+            return SlotDecision("mispronunciation", "word-substitution", None, probability)
+        omitted = word_model.probability(feature, "omission", utterance)
+        if omitted >= word_model.heads["omission"].threshold:
+            return SlotDecision("omission", None, (), omitted)
+        return SlotDecision("none", None, None, 1.0 - omitted)
+    if not flagged:
+        return SlotDecision("none", None, None, 1.0 - probability)
+    if decoded.choice.kind == "variant":
+        return SlotDecision("mispronunciation", decoded.choice.variant.rule, decoded.choice.phones, probability)
+    return SlotDecision("mispronunciation", None, None, probability)
 
 
 def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
@@ -339,9 +373,12 @@ def phone_accuracy(gop: float, calibration: Calibration) -> float:
 def build_assessment(
     features: UtteranceFeatures, calibration: Calibration, reference_text: str, lang: str, unscripted: bool = False
 ) -> Assessment:
+    word_model = default_word_model()
+    levels = UtteranceContext.of(features.slots)
     words: list[WordAssessment] = []
     for feature in features.slots:
-        words.append(_word_assessment(feature, decide_slot(feature, calibration), calibration))
+        decision = decide_slot(feature, word_model, "full", levels)
+        words.append(_word_assessment(feature, decision, calibration))
     for extra in features.extras:
         if is_insertion(extra, calibration):
             words.append(

@@ -304,3 +304,12 @@ def loop_score_per_frame(loop: list[LoopPhone], n_frames: int) -> list[float]:
         for frame in range(max(phone.start_frame, 0), min(phone.end_frame + 1, n_frames)):
             per_frame[frame] = share
     return per_frame
+
+
+def loop_phone_per_frame(loop: list[LoopPhone], n_frames: int) -> list[str]:
+    """The phone the free phone loop heard in each frame ("" where it heard none)."""
+    per_frame = [""] * n_frames
+    for phone in loop:
+        for frame in range(max(phone.start_frame, 0), min(phone.end_frame + 1, n_frames)):
+            per_frame[frame] = phone.phone
+    return per_frame

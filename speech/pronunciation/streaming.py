@@ -35,6 +35,7 @@ from speech.pronunciation.sphinx import (
     word_slots,
 )
 from speech.pronunciation.types import WordVerdict, check_language
+from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
@@ -72,11 +73,13 @@ class StreamingAssessor:
         calibration: Calibration | None = None,
         hold_frames: int = DEFAULT_HOLD_FRAMES,
         pause_frames: int = DEFAULT_PAUSE_FRAMES,
+        word_model: WordModel | None = None,
     ) -> None:
         check_language(lang)
         self.reference_text = reference_text
         self.lang = lang
         self.calibration = calibration or default_calibration()
+        self.word_model = word_model or default_word_model()
         self.hold_frames = hold_frames
         self.pause_frames = pause_frames
         words = reference_words(reference_text)
@@ -102,6 +105,7 @@ class StreamingAssessor:
             self._decoder.end_utt()
         self._pcm = bytearray()
         self._next_slot = 0
+        self._words_skipped: list[bool] = []  # per reference word decided so far: did the grammar skip it
         self._final_extras = set()
         self._previous_path: dict[int, tuple[str, int]] = {}
         self.verdicts = []
@@ -240,7 +244,8 @@ class StreamingAssessor:
                 else path[: position + 1]
             )
             feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
-        decision = decide_slot(feature, self.calibration)
+        decision = decide_slot(feature, self.word_model, "streaming", UtteranceContext.so_far(self._words_skipped))
+        self._words_skipped.append(False)
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         return WordVerdict(
@@ -263,7 +268,8 @@ class StreamingAssessor:
         audio = Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE)
         add_gap_speech(audio, path, [feature])
         feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
-        decision = decide_slot(feature, self.calibration)
+        decision = decide_slot(feature, self.word_model, "streaming", UtteranceContext.so_far(self._words_skipped))
+        self._words_skipped.append(True)
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(

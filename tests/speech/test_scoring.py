@@ -1,9 +1,8 @@
 """The pronunciation scorer on real models: substitutions, omissions, streaming verdicts, bad input.
 
 Learner readings are rendered with piper's neural voice through exact phoneme input, so "very" said
-as "berry" really contains /b/ where /v/ belongs. (This rendering of "think" as "sink" is *not* flagged
-with the dev-calibrated thresholds: its evidence, 7.7, is under the TH threshold; see
-docs/speech-scoring.md.)
+as "berry" really contains /b/ where /v/ belongs. (This rendering of "think" as "sink" is *not* flagged:
+the dev-trained word model puts it under its threshold; see docs/speech-scoring.md.)
 """
 
 import os

@@ -1,0 +1,204 @@
+"""Train the per-word decision model (mispronounced, omitted) on DEV corpora; writes speech/data/word_model.json.
+
+    python -m speech.pronunciation.train_word_model var/corpus/dev var/corpus/dev2 ... [--out PATH]
+
+Never give it the eval set (it refuses a folder whose index.json says so). Steps: (1) score every dev
+utterance with the calibrated grammar and keep the per-word features (cached under var/word_model_cache,
+keyed by folder name and seed: delete it after changing the scorer or the calibration); (2) for each
+head (`full`, `streaming`: P(mispronounced) of every reference word; `omission`: P(omitted) of a word the
+grammar skipped) leave one voice out: train on the other dev voices, predict the held-out voice; (3) on
+those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
+stay under the head's MAX_FALSE_FLAG_RATES (unseen voices raise false flags, so the point is strict);
+(4) train on all dev words and save the heads. Fixed seeds and single-threaded full-batch training make
+the output byte-identical from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from speech.pronunciation.calibration import default_calibration
+from speech.pronunciation.evaluation import ScoredUtterance, score_corpus, scored_words
+from speech.pronunciation.scorer import PronunciationScorer
+from speech.pronunciation.word_model import (
+    HEAD_FEATURES,
+    WORD_MODEL_PATH,
+    UtteranceContext,
+    WordHead,
+    WordModel,
+    word_features,
+)
+
+CACHE_DIR = Path("var/word_model_cache")
+# per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
+# read words (as a share of those it sees) its threshold may flag out of voice
+HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8}
+HEAD_TARGETS = {"full": "mispronunciation", "streaming": "mispronunciation", "omission": "omission"}
+SKIPPED_WORDS_ONLY = {"omission"}
+MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1}
+EPOCHS = 400
+LEARNING_RATE = 0.01
+WEIGHT_DECAY = 1e-3
+SEED = 1
+
+
+@dataclass
+class WordExamples:
+    vectors: np.ndarray  # words x features
+    errors: np.ndarray  # the annotated error per word ("none", "mispronunciation", "omission")
+    skipped: np.ndarray  # True where the grammar skipped the word
+    voices: np.ndarray  # voice group (engine:name, whatever the speed) per word
+
+    def labels(self, target: str) -> np.ndarray:
+        return (self.errors == target).astype(np.float64)
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.errors == "none"
+
+    def subset(self, keep: np.ndarray) -> WordExamples:
+        return WordExamples(self.vectors[keep], self.errors[keep], self.skipped[keep], self.voices[keep])
+
+
+def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredUtterance]:
+    index = json.loads((folder / "index.json").read_text())
+    if index["set"] != "dev":
+        raise SystemExit(f"{folder} is the {index['set']!r} set; train on dev only")
+    cache = CACHE_DIR / f"{folder.name}-seed{index['seed']}.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    utterances = score_corpus(folder, scorer)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(utterances))
+    return utterances
+
+
+def voice_group(voice: str) -> str:
+    """ "piper:joe@1.2" -> "piper:joe": the same voice at another speed is not an unseen voice."""
+    return voice.split("@", 1)[0]
+
+
+def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
+    vectors, errors, skipped, voices = [], [], [], []
+    for utterance in utterances:
+        context = UtteranceContext.of(utterance.features.slots)
+        for word in scored_words([utterance]):
+            vectors.append(word_features(word.feature, head, context))
+            errors.append(word.truth["error"])
+            skipped.append(word.feature.decoded is None)
+            voices.append(voice_group(word.voice))
+    examples = WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
+    return examples.subset(examples.skipped) if head in SKIPPED_WORDS_ONLY else examples
+
+
+def train_head(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    features: tuple[str, ...],
+    hidden_units: int,
+    seed: int = SEED,
+) -> WordHead:
+    """Full-batch Adam on the logistic loss (hidden_units 0: logistic regression); the caller sets the
+    threshold."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    mean = vectors.mean(axis=0)
+    scale = np.where(vectors.std(axis=0) > 1e-6, vectors.std(axis=0), 1.0)
+    inputs = torch.tensor((vectors - mean) / scale, dtype=torch.float32)
+    targets = torch.tensor(labels, dtype=torch.float32)
+    if hidden_units:
+        hidden = torch.nn.Linear(len(features), hidden_units)
+        output = torch.nn.Linear(hidden_units, 1)
+        model = torch.nn.Sequential(hidden, torch.nn.ReLU(), output)
+    else:
+        hidden, output = None, torch.nn.Linear(len(features), 1)
+        model = output
+    loss_function = torch.nn.BCEWithLogitsLoss()
+    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    for _ in range(EPOCHS):
+        optimiser.zero_grad()
+        loss = loss_function(model(inputs).squeeze(1), targets)
+        loss.backward()
+        optimiser.step()
+
+    def rounded(tensor: torch.Tensor) -> list:
+        return np.round(tensor.detach().numpy().astype(np.float64), 6).tolist()
+
+    return WordHead(
+        features=features,
+        mean=np.round(mean, 6).tolist(),
+        scale=np.round(scale, 6).tolist(),
+        hidden_weight=rounded(hidden.weight) if hidden is not None else [],
+        hidden_bias=rounded(hidden.bias) if hidden is not None else [],
+        output_weight=rounded(output.weight[0]),
+        output_bias=rounded(output.bias)[0],
+        threshold=0.5,
+    )
+
+
+def out_of_voice_probabilities(
+    examples: WordExamples, labels: np.ndarray, features: tuple[str, ...], hidden_units: int
+) -> np.ndarray:
+    """Each dev voice's words scored by a head trained on the other dev voices."""
+    probabilities = np.zeros(len(labels))
+    for voice in sorted(set(examples.voices)):
+        held_out = examples.voices == voice
+        head = train_head(examples.vectors[~held_out], labels[~held_out], features, hidden_units)
+        probabilities[held_out] = [head.probability(v) for v in examples.vectors[held_out]]
+    return probabilities
+
+
+def pick_threshold(
+    probabilities: np.ndarray, labels: np.ndarray, correct: np.ndarray, max_false_flag_rate: float
+) -> tuple[float, dict]:
+    """The threshold with the best F1 among those flagging at most `max_false_flag_rate` of correct words."""
+    best = (0.999, {"f1": 0.0})
+    for threshold in np.round(np.arange(0.05, 1.0, 0.01), 2):
+        flagged = probabilities >= threshold
+        tp = int(np.sum(flagged & (labels == 1)))
+        fp = int(np.sum(flagged & (labels == 0)))
+        fn = int(np.sum(~flagged & (labels == 1)))
+        false_flags = float(np.sum(flagged & correct)) / max(int(np.sum(correct)), 1)
+        f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+        if false_flags <= max_false_flag_rate and f1 > best[1]["f1"]:
+            figures = {"f1": round(f1, 3), "tp": tp, "fp": fp, "fn": fn, "false_flags": round(false_flags, 4)}
+            best = (float(threshold), figures)
+    return best
+
+
+def train(folders: list[Path]) -> tuple[WordModel, dict]:
+    scorer = PronunciationScorer(default_calibration())
+    utterances = [u for folder in folders for u in scored_dev_corpus(folder, scorer)]
+    heads, report = {}, {}
+    for name, features in HEAD_FEATURES.items():
+        examples = word_examples(utterances, name)
+        labels = examples.labels(HEAD_TARGETS[name])
+        hidden_units = HEAD_HIDDEN_UNITS[name]
+        probabilities = out_of_voice_probabilities(examples, labels, features, hidden_units)
+        threshold, figures = pick_threshold(probabilities, labels, examples.correct, MAX_FALSE_FLAG_RATES[name])
+        head = train_head(examples.vectors, labels, features, hidden_units)
+        heads[name] = replace(head, threshold=threshold)
+        report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}
+    source = f"trained on {', '.join(f.name for f in folders)} ({len(utterances)} utterances)"
+    return WordModel(heads, source), report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dev_folders", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=WORD_MODEL_PATH)
+    args = parser.parse_args()
+    model, report = train(args.dev_folders)
+    args.out.write_text(model.to_json())
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""The learned per-word decision: P(mispronounced) for a reference word from the scorer's features.
+
+A tiny MLP (trained with torch by `train_word_model` on dev corpora only) over features the scorer already
+has: how the grammar decoded the word (canonical, learner variant, skipped), the variant's rule family and
+in-context evidence, its duration per phone, the skipped word's omission evidence and the speech left in
+its gap, and (whole utterance only) the word's GOP figures relative to the utterance's. Two heads share
+the recipe: `full` for `assess`, `streaming` for `StreamingAssessor`, which has no phone loop and so no
+GOP. Inference is a few dot products in numpy; the weights are JSON in speech/data/word_model.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from speech.pronunciation.learner_variants import rule_family
+
+if TYPE_CHECKING:
+    from speech.pronunciation.scorer import SlotFeature
+
+WORD_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "word_model.json"
+
+RULE_FAMILIES = ("TH", "DH", "V", "W", "R", "L", "IH", "IY", "AE", "final-deletion", "epenthesis")
+STREAMING_FEATURES = (
+    "variant",
+    "skipped",
+    *(f"family_{family}" for family in RULE_FAMILIES),
+    "evidence",
+    "evidence_missing",
+    "frames_per_phone",
+    "expected_phones",
+    "variants_in_grammar",
+    "gap_speech",
+    "omission_evidence",
+    "omission_evidence_missing",
+    "previous_word_skipped",
+)
+FULL_FEATURES = (
+    *STREAMING_FEATURES,
+    "word_gop",
+    "min_phone_gop",
+    "word_gop_vs_utterance",
+    "loop_agreement",
+    "edited_phone_gop",
+    "edited_phone_loop_agreement",
+    "gop_missing",
+    "variant_margin",
+    "variant_margin_vs_utterance",
+    "variant_margin_missing",
+    "utterance_variant_share",
+    "next_word_skipped",
+)
+# "omission": P(omitted) of a word the grammar skipped, for both paths (all its features exist in both)
+HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES, "omission": STREAMING_FEATURES}
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext | None = None) -> np.ndarray:
+    """The feature vector of one reference word for `head`; `utterance` is what is known of the word's
+    utterance (streaming: only which earlier words were skipped)."""
+    decoded = feature.decoded
+    variant = decoded.choice.variant if decoded is not None else None
+    values: dict[str, float] = dict.fromkeys(HEAD_FEATURES[head], 0.0)
+    values["variant"] = float(variant is not None)
+    values["skipped"] = float(decoded is None)
+    if variant is not None:
+        values[f"family_{rule_family(variant.rule)}"] = 1.0
+    values["evidence"] = _clip(feature.evidence, -100.0, 100.0) / 20.0 if feature.evidence is not None else 0.0
+    values["evidence_missing"] = float(variant is not None and feature.evidence is None)
+    expected = len(feature.slot.canonical[0])
+    values["expected_phones"] = expected / 5.0
+    values["variants_in_grammar"] = len(feature.slot.variants) / 10.0
+    if decoded is not None:
+        frames = decoded.end_frame - decoded.start_frame + 1
+        values["frames_per_phone"] = math.log(max(frames, 1) / max(len(decoded.choice.phones), 1))
+    else:
+        values["gap_speech"] = _clip(feature.gap_speech, 0.0, 2.0)
+        if feature.omission_evidence is None:
+            values["omission_evidence_missing"] = 1.0
+        else:
+            values["omission_evidence"] = _clip(feature.omission_evidence, -100.0, 100.0) / 20.0
+    if utterance is not None:
+        previous, following = utterance.neighbour_skipped(feature.slot.index)
+        values["previous_word_skipped"] = float(previous)
+    if head == "full":
+        _add_gop_features(values, feature, utterance.word_gop if utterance else None)
+        _add_variant_margin_features(values, feature, utterance.variant_margin if utterance else None)
+        if utterance is not None:
+            values["utterance_variant_share"] = utterance.variant_share
+            values["next_word_skipped"] = float(following)
+    return np.array([values[name] for name in HEAD_FEATURES[head]], dtype=np.float64)
+
+
+def _add_gop_features(values: dict[str, float], feature: SlotFeature, utterance_word_gop: float | None) -> None:
+    gop = feature.word_gop
+    if gop is None:
+        values["gop_missing"] = 1.0
+        return
+    values["word_gop"] = _clip(gop, -300.0, 50.0) / 50.0
+    values["min_phone_gop"] = _clip(min(p.gop for p in feature.phones), -500.0, 50.0) / 100.0
+    if utterance_word_gop is not None:
+        values["word_gop_vs_utterance"] = _clip(gop - utterance_word_gop, -300.0, 300.0) / 50.0
+    frames = sum(max(p.frames, 1) for p in feature.phones)
+    values["loop_agreement"] = sum(p.loop_agreement * max(p.frames, 1) for p in feature.phones) / frames
+    variant = feature.decoded.choice.variant
+    if variant is None:
+        return
+    # the aligned phone at the edit (for a dropped phone: the one before it); the variant's own sound
+    at = min(max(variant.edit.index - (variant.edit.produced is None), 0), len(feature.phones) - 1)
+    values["edited_phone_gop"] = _clip(feature.phones[at].gop, -500.0, 50.0) / 100.0
+    values["edited_phone_loop_agreement"] = feature.phones[at].loop_agreement
+
+
+def _add_variant_margin_features(values: dict[str, float], feature: SlotFeature, typical: float | None) -> None:
+    if feature.variant_margin is None:
+        values["variant_margin_missing"] = 1.0
+        return
+    values["variant_margin"] = _clip(feature.variant_margin, -100.0, 100.0) / 20.0
+    if typical is not None:
+        values["variant_margin_vs_utterance"] = _clip(feature.variant_margin - typical, -100.0, 100.0) / 20.0
+
+
+@dataclass(frozen=True)
+class UtteranceContext:
+    """What the full head knows of a word's utterance: medians over its decoded words (the voice's and
+    recording's own level, which a word's figures are compared with: GOP and variant margins differ a
+    lot from voice to voice), and which reference words the grammar skipped (a skipped neighbour often
+    means that the word's own audio was misplaced or replaced)."""
+
+    word_gop: float | None
+    variant_margin: float | None
+    variant_share: float  # share of the reference words decoded as a learner variant (an accent raises it)
+    skipped: tuple[bool, ...]  # per reference word
+
+    @classmethod
+    def of(cls, features: list[SlotFeature]) -> UtteranceContext:
+        gops = [f.word_gop for f in features if f.word_gop is not None]
+        margins = [f.variant_margin for f in features if f.variant_margin is not None]
+        variants = sum(1 for f in features if f.decoded is not None and f.decoded.choice.kind == "variant")
+        return cls(
+            float(np.median(gops)) if gops else None,
+            float(np.median(margins)) if margins else None,
+            variants / max(len(features), 1),
+            tuple(f.decoded is None for f in features),
+        )
+
+    @classmethod
+    def so_far(cls, skipped: list[bool]) -> UtteranceContext:
+        """Streaming: only which of the words decided so far were skipped."""
+        return cls(None, None, 0.0, tuple(skipped))
+
+    def neighbour_skipped(self, index: int) -> tuple[bool, bool]:
+        """Whether the reference words before and after `index` were skipped (False at the edges)."""
+        return (index > 0 and self.skipped[index - 1], index + 1 < len(self.skipped) and self.skipped[index + 1])
+
+
+@dataclass(frozen=True)
+class WordHead:
+    """One trained head: standardisation, logistic regression or an MLP with one hidden ReLU layer (when
+    `hidden_weight` is not empty), and the decision threshold."""
+
+    features: tuple[str, ...]
+    mean: list[float]
+    scale: list[float]
+    hidden_weight: list[list[float]]  # hidden x features; empty for logistic regression
+    hidden_bias: list[float]
+    output_weight: list[float]  # hidden (or features)
+    output_bias: float
+    threshold: float  # flag when P(mispronounced) >= threshold
+
+    def probability(self, vector: np.ndarray) -> float:
+        inputs = (vector - np.asarray(self.mean)) / np.asarray(self.scale)
+        if self.hidden_weight:
+            inputs = np.maximum(np.asarray(self.hidden_weight) @ inputs + np.asarray(self.hidden_bias), 0.0)
+        logit = float(np.asarray(self.output_weight) @ inputs + self.output_bias)
+        return 1.0 / (1.0 + math.exp(-_clip(logit, -50.0, 50.0)))
+
+
+@dataclass(frozen=True)
+class WordModel:
+    heads: dict[str, WordHead]
+    source: str
+
+    def probability(self, feature: SlotFeature, head: str, utterance: UtteranceContext | None = None) -> float:
+        return self.heads[head].probability(word_features(feature, head, utterance))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> WordModel:
+        data = json.loads(text)
+        heads = {name: WordHead(**head | {"features": tuple(head["features"])}) for name, head in data["heads"].items()}
+        for name, head in heads.items():
+            if head.features != HEAD_FEATURES[name]:
+                raise ValueError(f"word model head {name!r} was trained on other features; retrain it")
+        return cls(heads, data["source"])
+
+
+@cache
+def default_word_model() -> WordModel:
+    return WordModel.from_json(WORD_MODEL_PATH.read_text())

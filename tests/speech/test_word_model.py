@@ -1,0 +1,100 @@
+"""The learned per-word decision (speech/data/word_model.json) and its training.
+
+The fixtures are piper readings rendered through exact phoneme input (see test_scoring.py): "very" said
+as "berry" must get a probability over the head's threshold, every word of the correct reading one under.
+"""
+
+import numpy as np
+import pytest
+
+from speech.pronunciation.scorer import PronunciationScorer, reference_words
+from speech.pronunciation.train_word_model import pick_threshold, train_head
+from speech.pronunciation.word_model import (
+    FULL_FEATURES,
+    HEAD_FEATURES,
+    STREAMING_FEATURES,
+    UtteranceContext,
+    WordModel,
+    default_word_model,
+    word_features,
+)
+from tests.speech.test_scoring import SENTENCE, reading
+
+
+@pytest.fixture(scope="module")
+def scorer() -> PronunciationScorer:
+    return PronunciationScorer()
+
+
+def probabilities(scorer: PronunciationScorer, audio, head: str) -> dict[str, float]:
+    features = scorer.extract_features(audio, reference_words(SENTENCE))
+    levels = UtteranceContext.of(features.slots) if head == "full" else None
+    model = default_word_model()
+    return {f.slot.text: model.probability(f, head, levels) for f in features.slots}
+
+
+def test_committed_model_loads_with_its_three_heads():
+    model = default_word_model()
+    assert set(model.heads) == {"full", "streaming", "omission"}
+    for name, head in model.heads.items():
+        assert head.features == HEAD_FEATURES[name]
+        assert len(head.mean) == len(head.scale) == len(head.features)
+        assert all(len(row) == len(head.features) for row in head.hidden_weight)
+        assert 0.0 < head.threshold < 1.0
+    assert "dev" in model.source and "eval" not in model.source
+    assert WordModel.from_json(model.to_json()) == model
+
+
+def test_a_model_trained_on_other_features_is_refused():
+    text = default_word_model().to_json().replace('"variant_margin"', '"something_else"')
+    with pytest.raises(ValueError, match="retrain"):
+        WordModel.from_json(text)
+
+
+@pytest.mark.parametrize("head", ["full", "streaming"])
+def test_clear_substitution_is_flagged_and_correct_reading_is_not(scorer, head):
+    threshold = default_word_model().heads[head].threshold
+    berry = probabilities(scorer, reading({"very": ("B", "EH", "R", "IY")}), head)
+    assert berry["very"] >= threshold
+    correct = probabilities(scorer, reading(), head)
+    assert {word: p for word, p in correct.items() if p >= threshold} == {}
+
+
+def test_streaming_features_need_no_phone_loop(scorer):
+    features = scorer.extract_features(reading(), reference_words(SENTENCE))
+    for feature in features.slots:
+        feature.phones = []  # what a streaming verdict has
+        feature.variant_margin = None
+        assert word_features(feature, "streaming").shape == (len(STREAMING_FEATURES),)
+        assert word_features(
+            feature, "full", UtteranceContext(None, None, 0.0, (False,) * len(features.slots))
+        ).shape == (len(FULL_FEATURES),)
+
+
+def tiny_training_set() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(60, 3))
+    labels = (vectors[:, 0] + 0.5 * vectors[:, 1] > 0.8).astype(float)
+    return vectors, labels
+
+
+@pytest.mark.parametrize("hidden_units", [0, 8])
+def test_training_is_deterministic_and_learns_the_tiny_rule(hidden_units):
+    vectors, labels = tiny_training_set()
+    first = train_head(vectors, labels, ("a", "b", "c"), hidden_units)
+    second = train_head(vectors, labels, ("a", "b", "c"), hidden_units)
+    assert first == second
+    assert bool(first.hidden_weight) == bool(hidden_units)
+    predicted = np.array([first.probability(v) for v in vectors]) >= 0.5
+    assert np.mean(predicted == labels.astype(bool)) >= 0.9
+    assert first.probability(np.array([3.0, 1.0, 0.0])) > 0.9 > 0.1 > first.probability(np.array([-3.0, -1.0, 0.0]))
+
+
+def test_threshold_keeps_false_flags_under_the_cap():
+    probabilities_ = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1])
+    labels = np.array([1, 1, 0, 1, 0, 0, 0, 0], dtype=float)
+    correct = labels == 0
+    threshold, figures = pick_threshold(probabilities_, labels, correct, max_false_flag_rate=0.0)
+    assert threshold > 0.8 and figures["fp"] == 0 and figures["tp"] == 2
+    loose, loose_figures = pick_threshold(probabilities_, labels, correct, max_false_flag_rate=0.25)
+    assert loose <= 0.7 and loose_figures["tp"] == 3
