@@ -46,13 +46,23 @@ bench-duplex: install
 
 # Rebuilds tutor/engine/data/interaction.pt from dev scenarios (docs/duplexbench.md, "The interaction model").
 TRACE := $(PY) manage.py duplexbench var/scenarios/train --concurrency 4 --record var/traces/train --trace
+TRACE_ANSWERS := $(PY) manage.py duplexbench var/scenarios/train-answers --concurrency 4 \
+	--record var/traces/train-answers --trace
+FIRST_KINDS := read,read_with_pause,barge_in,backchannel,echo,timed
 train-interaction: install
-	rm -rf var/traces/train var/scenarios/train
+	rm -rf var/traces/train var/scenarios/train var/traces/train-answers var/scenarios/train-answers
 	$(BENCH) sh -c '$(PY) manage.py migrate -v0 \
 		&& $(PY) manage.py make_duplex_scenarios var/scenarios/train --set dev --seed 2 --count 60 \
+			--kinds $(FIRST_KINDS) \
 		&& $(TRACE) --policy expectation > /dev/null && $(TRACE) --policy silence_timeout > /dev/null \
 		&& $(PY) -m tutor.engine.train_interaction var/traces/train \
-		&& $(TRACE) --policy learned > /dev/null && $(PY) -m tutor.engine.train_interaction var/traces/train'
+		&& $(TRACE) --policy learned > /dev/null \
+		&& $(PY) manage.py make_duplex_scenarios var/scenarios/train-answers --set dev --seed 4 --count 24 \
+			--kinds short_answer,answer_with_pause \
+		&& $(TRACE_ANSWERS) --policy expectation > /dev/null \
+		&& $(TRACE_ANSWERS) --policy silence_timeout > /dev/null \
+		&& $(TRACE_ANSWERS) --policy learned > /dev/null \
+		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers'
 
 bench-speech: install
 	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \

@@ -18,7 +18,7 @@ from tutor.engine.interaction import (
     state_features,
 )
 from tutor.engine.policy import Action, TickState
-from tutor.engine.train_interaction import Example, load_examples, target_action, train
+from tutor.engine.train_interaction import Example, _with_turn_speech, load_examples, target_action, train
 
 SENTENCE = 8
 
@@ -43,6 +43,7 @@ def tick(**changes) -> TickState:
         patience=1.0,
         voice_probability=0.9,
         last_speech_s=0.0,
+        turn_speech_s=1.5,
         words_heard=5,
         decoder_silence_s=0.0,
     )
@@ -58,6 +59,7 @@ def finished_sentence(**changes) -> TickState:
         "words_heard": SENTENCE,
         "voice_probability": 0.05,
         "last_speech_s": 3.0,
+        "turn_speech_s": 3.0,
         "decoder_silence_s": 0.25,
     }
     return tick(**{**finished, **changes})
@@ -72,6 +74,7 @@ def mid_sentence_pause(**changes) -> TickState:
         "words_heard": 4,
         "voice_probability": 0.02,
         "last_speech_s": 1.5,
+        "turn_speech_s": 1.5,
         "decoder_silence_s": 0.8,
     }
     return tick(**{**paused, **changes})
@@ -181,6 +184,19 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+
+
+def test_turn_speech_is_counted_from_old_traces_the_way_the_engine_counts_it():
+    ticks = [
+        {"item": 0, "now": 1.0, "learner_speaking": True, "tutor_speaking": True},  # over the tutor: not the turn
+        {"item": 0, "now": 1.2, "learner_speaking": True, "tutor_speaking": False},
+        {"item": 0, "now": 1.4, "learner_speaking": False, "tutor_speaking": False},
+        {"item": 0, "now": 1.5, "learner_speaking": True, "tutor_speaking": False},
+        {"item": 1, "now": 1.7, "learner_speaking": True, "tutor_speaking": False},  # a new item starts at zero
+    ]
+    filled = _with_turn_speech(ticks)
+    assert [tick["turn_speech_s"] for tick in filled] == [0.0, 0.2, 0.2, 0.3, 0.0]
+    assert [tick["tutor_interrupted"] for tick in filled] == [False, True, True, True, False]
 
 
 def test_records_of_eval_scenarios_are_refused(tmp_path):

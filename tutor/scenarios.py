@@ -15,6 +15,9 @@ Kinds, cycled in order:
 - echo: the same without the learner's backchannel, with the tutor's own voice
   leaking into the microphone.
 - timed: "talk for 8 seconds"; the tutor must speak up when the time is over.
+- short_answer: a yes/no question answered in one to three words.
+- answer_with_pause: a free answer (the corpus sentence) with a 1.0 s silence
+  inserted mid-sentence.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from speech.audio import LEARNER_RATE, Audio, read_wav, write_wav
 from speech.corpus import build_corpus
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
 
-KINDS = ("read", "read_with_pause", "barge_in", "backchannel", "echo", "timed")
+KINDS = (
+    "read",
+    "read_with_pause",
+    "barge_in",
+    "backchannel",
+    "echo",
+    "timed",
+    "short_answer",
+    "answer_with_pause",
+)
 LEAD_IN_S = 9.0  # greeting and prompt play before the learner reads
 LONG_PROMPT = (
     "Let's talk for a moment. Tell me about a place you like to visit, what you do there, "
@@ -47,6 +59,10 @@ SCENARIO_VOICES = {
     "eval": [EspeakVoice("en-us+m4", words_per_minute=160), EspeakVoice("en-us+f2", words_per_minute=145)],
 }
 BACKCHANNEL_WORDS = ("mm-hm", "yeah", "okay", "uh-huh")
+QUESTION = "Do you like music?"
+SHORT_ANSWERS = ("yes", "yes I do", "not really", "I think so", "no", "sometimes")
+SHORT_PROMPT = "Tell me about your morning."
+SHORT_ANSWER_AT_S = 4.5  # after the greeting and a one-line prompt
 
 
 @dataclass
@@ -114,7 +130,9 @@ def _backchannel_audio(word: str, voice) -> np.ndarray:
     return voice.render([[SpokenWord(word)]])[0].samples * 0.8
 
 
-def make_scenarios(corpus_set: str, seed: int, count: int, out: Path, corpus_dir: Path) -> list[Path]:
+def make_scenarios(
+    corpus_set: str, seed: int, count: int, out: Path, corpus_dir: Path, kinds: tuple[str, ...] = KINDS
+) -> list[Path]:
     rng = random.Random(f"duplex:{corpus_set}:{seed}")
     utterances = build_corpus(
         corpus_set, seed, corpus_dir, count=count * 2, voices=SCENARIO_VOICES[corpus_set], accent_voices=[]
@@ -125,7 +143,7 @@ def make_scenarios(corpus_set: str, seed: int, count: int, out: Path, corpus_dir
     usable = usable or annotations
     folders = []
     for index in range(count):
-        kind = KINDS[index % len(KINDS)]
+        kind = kinds[index % len(kinds)]
         annotation = usable[index % len(usable)]
         audio = read_wav(corpus_dir / annotation["audio"]).to(LEARNER_RATE)
         folder = out / f"{corpus_set}-{index:03d}-{kind}"
@@ -162,6 +180,24 @@ def _compose(
         events.append({"type": "turn_end", "t": round(offset + last, 3)})
         return track, events, repeat
     free = {"kind": "free", "prompt": LONG_PROMPT, "correction_policy": "off"}
+    if kind == "short_answer":
+        phrase = rng.choice(SHORT_ANSWERS)
+        track.silence(SHORT_ANSWER_AT_S)
+        voice = rng.choice(voices)
+        track.add(voice.render([[SpokenWord(word) for word in phrase.split()]])[0].samples)
+        events.append({"type": "turn_end", "t": round(track.seconds, 3)})
+        track.silence(1.0)
+        question = {"kind": "question", "prompt": QUESTION, "accepted": ["yes", "no"], "correction_policy": "off"}
+        return track, events, {"lang": "en-us", "items": [question]}
+    if kind == "answer_with_pause":
+        audio, annotation, (pause_start, pause_end) = _with_inserted_pause(audio, annotation, 1.0)
+        track.silence(SHORT_ANSWER_AT_S)
+        offset = track.add(audio.samples)
+        _first, last = _speech_span(annotation)
+        events += [event for event in _utterance_events(annotation, offset) if event["type"] == "pause"]
+        events.append({"type": "pause", "start": round(offset + pause_start, 3), "end": round(offset + pause_end, 3)})
+        events.append({"type": "turn_end", "t": round(offset + last, 3)})
+        return track, events, {"lang": "en-us", "items": [{**free, "prompt": SHORT_PROMPT}]}
     if kind == "timed":
         lesson = {
             "lang": "en-us",

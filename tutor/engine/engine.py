@@ -73,6 +73,10 @@ class ItemProgress:
     last_nudge: float = -1e9
     finished: bool = False
     time_up_ticked: bool = False
+    turn_speech_s: float = 0.0  # the learner's speech in this item while the tutor was quiet
+    last_tick_at: float | None = None
+    talked_over: bool = False  # at the last tick the learner was speaking over the tutor
+    tutor_interrupted: bool = False  # the tutor stopped while the learner spoke over it during this item
 
 
 @dataclass
@@ -262,6 +266,13 @@ class ConversationEngine:
         if item is not self._item:
             return
         self._note_resumed_pause(item, voice)
+        since_last_tick = self.now - item.last_tick_at if item.last_tick_at is not None else 0.0
+        item.last_tick_at = self.now
+        if voice.speaking and not self._speaker.speaking:
+            item.turn_speech_s += since_last_tick
+        if item.talked_over and not self._speaker.speaking:
+            item.tutor_interrupted = True
+        item.talked_over = voice.speaking and self._speaker.speaking
         if voice.speaking and not self._speaker.speaking and voice.speech_seconds(self.now) >= MIN_TURN_SPEECH_S:
             # speech over the tutor is a backchannel until it makes the tutor yield, and a blip is not a turn
             item.learner_has_spoken = True
@@ -344,6 +355,8 @@ class ConversationEngine:
             patience=self.pace.patience,
             voice_probability=voice.probability,
             last_speech_s=_last_speech_seconds(voice),
+            turn_speech_s=item.turn_speech_s,
+            tutor_interrupted=item.tutor_interrupted,
             words_heard=assessor.words_heard if assessor else 0,
             decoder_silence_s=(
                 assessor.audio_seconds - assessor.last_word_end_s

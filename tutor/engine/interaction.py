@@ -10,7 +10,9 @@ Actions that make no sense in a state are masked before the arg-max, so the
 model chooses among the possible ones: only "keep speaking" or "yield" while
 the tutor talks, and "yield" only to the learner's speech; a correction only when one is waiting, in the mode the lesson
 asked for; backchannels and nudges no more often than the hand-written
-policy allows; nothing said over the learner's speech; and in a timed activity
+policy allows; a free answer (no expected sentence) never answered before
+0.6 s of silence (times the learner's patience); nothing said over the
+learner's speech; and in a timed activity
 the turn is taken exactly when the time is up, never before.
 """
 
@@ -29,6 +31,8 @@ ACTIONS: tuple[Action, ...] = tuple(Action)
 # "not too often" is a rule, not a guess: the hand-written policy's spacing of backchannels and nudges
 BACKCHANNEL_EVERY_S = ExpectationPolicy.backchannel_every_s
 NUDGE_EVERY_S = ExpectationPolicy.nudge_after_s
+# a free answer has no expected end to hear: the network decides when, but never before this much silence
+FREE_ANSWER_FLOOR_S = 0.6
 
 FEATURES = (
     "learner_speaking",
@@ -36,7 +40,8 @@ FEATURES = (
     "silence_s",
     "silence_over_patience",
     "learner_has_spoken",
-    "last_speech_s",
+    "turn_speech_s",
+    "tutor_interrupted",
     "tutor_speaking",
     "has_expected_sentence",
     "judged_share",
@@ -63,7 +68,8 @@ def state_features(state: TickState) -> np.ndarray:
         min(state.silence_s, 12.0),
         min(state.silence_s / max(state.patience, 0.1), 12.0),
         float(state.learner_has_spoken),
-        min(state.last_speech_s, 5.0),
+        min(state.turn_speech_s, 10.0),
+        float(state.tutor_interrupted),
         float(state.tutor_speaking),
         float(expected > 0),
         state.words_judged / expected if expected else 0.0,
@@ -103,6 +109,8 @@ def allowed_actions(state: TickState) -> np.ndarray:
         allowed[Action.BACKCHANNEL] = False
         allowed[Action.NUDGE] = False
         allowed[Action.TAKE_TURN] = False
+    if state.expected_words == 0 and state.silence_s < FREE_ANSWER_FLOOR_S * state.patience:
+        allowed[Action.TAKE_TURN] = False  # overridden below when a timed activity's time is up
     if state.time_limit_s is not None and not state.tutor_speaking:
         # a timed activity is the lesson's plan, not a guess: the learner keeps the floor until the time is
         # up, and then the tutor speaks (after a correction that is due)

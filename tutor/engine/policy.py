@@ -44,6 +44,8 @@ class TickState:
     patience: float
     voice_probability: float = 0.0  # silero's speech probability on the latest window
     last_speech_s: float = 0.0  # length of the learner's last finished stretch of speech
+    turn_speech_s: float = 0.0  # all the learner's speech in this item while the tutor was quiet
+    tutor_interrupted: bool = False  # the tutor stopped while the learner spoke over it during this item
     words_heard: int = 0  # reference words the decoder's partial path has reached, final or not
     decoder_silence_s: float = 0.0  # decoded audio since the partial path's last word ended
 

@@ -31,8 +31,8 @@ HIDDEN = 32
 EPOCHS = 400
 TORCH_THREADS = 1  # the network is tiny; more threads only contend
 BARGE_IN_WINDOW_S = 1.0  # after an annotated barge-in the tutor should have yielded within this long
-WAITED_LONGER_S = (0.2, 0.5, 1.0, 2.0, 4.0)
-PAUSE_WEIGHT = 16.0  # a silent tick inside a pause counts this much: cutting the learner off is worse than a late answer
+WAITED_LONGER_S = (0.2, 0.5, 1.0, 2.0, 4.0)  # extra silence added to copies of each turn-end tick
+PAUSE_WEIGHT = 16.0  # weight of a silent tick inside a pause: cutting the learner off is worse than a late answer
 TEACHER = ExpectationPolicy()
 _STATE_FIELDS = {field.name for field in fields(TickState)}
 
@@ -51,6 +51,13 @@ def in_pause(state: TickState, annotations: list[dict]) -> bool:
 
 def target_action(state: TickState, annotations: list[dict]) -> Action:
     """What the tutor should do at this tick, from the scenario's annotations (times on the learner track)."""
+    wanted = _annotated_action(state, annotations)
+    if allowed_actions(state)[ACTIONS.index(wanted)]:
+        return wanted
+    return Action.KEEP_SPEAKING if state.tutor_speaking else Action.SILENT  # a rule forbids it: wait
+
+
+def _annotated_action(state: TickState, annotations: list[dict]) -> Action:
     now = state.now
     if state.tutor_speaking:
         barging = any(a["type"] == "barge_in" and a["t"] <= now <= a["t"] + BARGE_IN_WINDOW_S for a in annotations)
@@ -82,15 +89,31 @@ def load_examples(record_dirs: list[Path]) -> list[Example]:
             if record["scenario"].startswith("eval"):
                 raise ValueError(f"{path}: an eval scenario; the model is trained on dev scenarios only")
             annotations = record["annotations"]
-            for event in record["events"]:
-                if event["type"] != "tick":
-                    continue
+            for event in _with_turn_speech([event for event in record["events"] if event["type"] == "tick"]):
                 state = TickState(**{key: value for key, value in event.items() if key in _STATE_FIELDS})
                 target = target_action(state, annotations)
                 weight = PAUSE_WEIGHT if target is Action.SILENT and in_pause(state, annotations) else 1.0
                 examples.append(Example(record["scenario"], state, target, weight))
                 examples += [Example(record["scenario"], later, target) for later in _waited_longer(state, target)]
     return examples
+
+
+def _with_turn_speech(ticks: list[dict]) -> list[dict]:
+    """Fill in `turn_speech_s` and `tutor_interrupted` for traces recorded before the engine reported them,
+    from the tick sequence, the way the engine counts them."""
+    if all("turn_speech_s" in tick and "tutor_interrupted" in tick for tick in ticks):
+        return ticks
+    filled, total, interrupted, previous = [], 0.0, False, None
+    for tick in ticks:
+        if previous is None or previous["item"] != tick["item"]:
+            total, interrupted, previous = 0.0, False, None
+        if tick["learner_speaking"] and not tick["tutor_speaking"] and previous is not None:
+            total += tick["now"] - previous["now"]
+        talked_over = previous is not None and previous["learner_speaking"] and previous["tutor_speaking"]
+        interrupted = interrupted or (talked_over and not tick["tutor_speaking"])
+        filled.append({**tick, "turn_speech_s": round(total, 3), "tutor_interrupted": interrupted})
+        previous = tick
+    return filled
 
 
 def _waited_longer(state: TickState, target: Action) -> list[TickState]:
