@@ -189,7 +189,10 @@ def score_scenario(scenario: Scenario, recording: Recording) -> dict:
         kind = annotation["type"]
         if kind == "turn_end":
             first = _first_after(audio_times, annotation["t"])
-            out["turn_latency_ms"].append(None if first is None else (first - annotation["t"]) * 1000)
+            latency = None if first is None else (first - annotation["t"]) * 1000
+            out["turn_latency_ms"].append(latency)
+            expected = any(item.get("kind") == "repeat" for item in scenario.lesson.get("items", []))
+            out["turn_latency_expected_ms" if expected else "turn_latency_free_ms"].append(latency)
         elif kind == "pause":
             taken = any(annotation["start"] <= t <= annotation["end"] for t in turn_starts)
             out["pause_takeovers"].append(taken)
@@ -225,6 +228,8 @@ def score_scenario(scenario: Scenario, recording: Recording) -> dict:
 
 METRIC_KEYS = (
     "turn_latency_ms",
+    "turn_latency_expected_ms",
+    "turn_latency_free_ms",
     "pause_takeovers",
     "barge_in_stop_ms",
     "false_stop_learner_backchannel",
@@ -265,6 +270,10 @@ def summarize(runs: list[dict], stats: list[dict], mispronunciations: int) -> di
     tick_p95 = [s["tick_cpu_ms_p95"] for s in stats if s.get("tick_cpu_ms_p95") is not None]
     return {
         "turn_taking_latency_ms": _distribution(merged["turn_latency_ms"]),
+        "turn_taking_latency_by_item_ms": {
+            "expected_sentence": _distribution(merged["turn_latency_expected_ms"]),
+            "free_answer": _distribution(merged["turn_latency_free_ms"]),
+        },
         "pause_takeover": _rate(merged["pause_takeovers"]),
         "backchannels": {
             "total": sum(merged["backchannels"]),

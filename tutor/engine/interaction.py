@@ -174,7 +174,7 @@ class LearnedPolicy:
     """The trained interaction model as a policy; barge-in between ticks uses the same rule as the others."""
 
     name: str = "learned"
-    barge_in_s: float = 0.3
+    barge_in_s: float = 0.15  # between ticks; the echo gate keeps the tutor's own voice out of this
     weights: InteractionWeights = field(default_factory=default_weights, repr=False)
 
     def decide(self, state: TickState) -> Action:

@@ -133,5 +133,15 @@ def _learned_policy() -> Policy:
     return LearnedPolicy()
 
 
-POLICIES = {"learned": _learned_policy, "expectation": ExpectationPolicy, "silence_timeout": SilenceTimeoutPolicy}
+def _patient_silence_timeout() -> Policy:
+    """The baseline at a timeout long enough not to take over the scenarios' pauses (up to 1.2 s)."""
+    return SilenceTimeoutPolicy(name="silence_timeout_1200", timeout_s=1.2)
+
+
+POLICIES = {
+    "learned": _learned_policy,
+    "expectation": ExpectationPolicy,
+    "silence_timeout": SilenceTimeoutPolicy,
+    "silence_timeout_1200": _patient_silence_timeout,
+}
 DEFAULT_POLICY = "expectation"
