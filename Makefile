@@ -48,9 +48,11 @@ bench-duplex: install
 TRACE := $(PY) manage.py duplexbench var/scenarios/train --concurrency 4 --record var/traces/train --trace
 TRACE_ANSWERS := $(PY) manage.py duplexbench var/scenarios/train-answers --concurrency 4 \
 	--record var/traces/train-answers --trace
+TRACE_OVERLAP := $(PY) manage.py duplexbench var/scenarios/train-overlap --concurrency 4 \
+	--record var/traces/train-overlap --trace
 FIRST_KINDS := read,read_with_pause,barge_in,backchannel,echo,timed
 train-interaction: install
-	rm -rf var/traces/train var/scenarios/train var/traces/train-answers var/scenarios/train-answers
+	rm -rf var/traces/train* var/scenarios/train*
 	$(BENCH) sh -c '$(PY) manage.py migrate -v0 \
 		&& $(PY) manage.py make_duplex_scenarios var/scenarios/train --set dev --seed 2 --count 60 \
 			--kinds $(FIRST_KINDS) \
@@ -62,7 +64,12 @@ train-interaction: install
 		&& $(TRACE_ANSWERS) --policy expectation > /dev/null \
 		&& $(TRACE_ANSWERS) --policy silence_timeout > /dev/null \
 		&& $(TRACE_ANSWERS) --policy learned > /dev/null \
-		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers'
+		&& $(PY) manage.py make_duplex_scenarios var/scenarios/train-overlap --set dev --seed 5 --count 12 \
+			--kinds backchannel,echo \
+		&& $(TRACE_OVERLAP) --policy expectation > /dev/null \
+		&& $(TRACE_OVERLAP) --policy silence_timeout > /dev/null \
+		&& $(TRACE_OVERLAP) --policy learned > /dev/null \
+		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap'
 
 bench-speech: install
 	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \

@@ -93,6 +93,11 @@ class SpeechStream:
         return self._cancelled
 
     @property
+    def unplayed_text(self) -> str:
+        """The captions of the piece being played and of those after it: what to say again after a false stop."""
+        return " ".join(piece.text for piece in self.pieces[max(self._piece_index, 0) :])
+
+    @property
     def chunks_emitted(self) -> int:
         return self._chunks_emitted
 

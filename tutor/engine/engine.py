@@ -357,6 +357,7 @@ class ConversationEngine:
             last_speech_s=_last_speech_seconds(voice),
             turn_speech_s=item.turn_speech_s,
             tutor_interrupted=item.tutor_interrupted,
+            can_resume=self._speaker.can_resume,
             words_heard=assessor.words_heard if assessor else 0,
             decoder_silence_s=(
                 assessor.audio_seconds - assessor.last_word_end_s
@@ -383,6 +384,8 @@ class ConversationEngine:
     async def _act(self, action: Action, item: ItemProgress) -> None:
         if action is Action.YIELD:
             await self._speaker.stop("barge_in")
+        elif action is Action.KEEP_SPEAKING and self._speaker.can_resume:
+            self._speaker.resume(self._voice.synthesizer)
         elif action in (Action.CORRECT_NOW, Action.CORRECT_AT_PAUSE):
             await self._correct(item, "immediate" if action is Action.CORRECT_NOW else "at_pause")
         elif action is Action.BACKCHANNEL:

@@ -8,12 +8,14 @@ is done in numpy (two small matrix products per tick, a few microseconds).
 
 Actions that make no sense in a state are masked before the arg-max, so the
 model chooses among the possible ones: only "keep speaking" or "yield" while
-the tutor talks, and "yield" only to the learner's speech; a correction only when one is waiting, in the mode the lesson
-asked for; backchannels and nudges no more often than the hand-written
-policy allows; a free answer (no expected sentence) never answered before
-0.6 s of silence (times the learner's patience); nothing said over the
-learner's speech; and in a timed activity
-the turn is taken exactly when the time is up, never before.
+the tutor talks, and "yield" only to the learner's speech; "keep speaking"
+while quiet only when a barge-in cut something off (it is said again); a
+correction only when one is waiting, in the mode the lesson asked for;
+backchannels and nudges no more often than the hand-written policy allows; a
+free answer (no expected sentence) never answered before 0.6 s of silence
+(times the learner's patience); nothing said over the learner's speech; and
+in a timed activity the turn is taken exactly when the time is up, never
+before.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ FEATURES = (
     "learner_has_spoken",
     "turn_speech_s",
     "tutor_interrupted",
+    "can_resume",
     "tutor_speaking",
     "has_expected_sentence",
     "judged_share",
@@ -70,6 +73,7 @@ def state_features(state: TickState) -> np.ndarray:
         float(state.learner_has_spoken),
         min(state.turn_speech_s, 10.0),
         float(state.tutor_interrupted),
+        float(state.can_resume),
         float(state.tutor_speaking),
         float(expected > 0),
         state.words_judged / expected if expected else 0.0,
@@ -93,6 +97,8 @@ def allowed_actions(state: TickState) -> np.ndarray:
     for action in ACTIONS:
         if (action in speaking_only) != state.tutor_speaking:
             allowed[action] = False
+    if state.can_resume and not state.tutor_speaking and not state.learner_speaking:
+        allowed[Action.KEEP_SPEAKING] = True  # say again what a barge-in cut off
     if not state.learner_speaking:
         allowed[Action.YIELD] = False  # the tutor gives way to the learner's speech, not to silence
     if state.pending_correction != "immediate":

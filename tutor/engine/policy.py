@@ -17,7 +17,7 @@ class Action(enum.StrEnum):
     SILENT = "silent"
     BACKCHANNEL = "backchannel"
     TAKE_TURN = "take_turn"
-    KEEP_SPEAKING = "keep_speaking"
+    KEEP_SPEAKING = "keep_speaking"  # while quiet after a barge-in: say again what it cut off
     YIELD = "yield"
     CORRECT_NOW = "correct_now"
     CORRECT_AT_PAUSE = "correct_at_pause"
@@ -46,6 +46,7 @@ class TickState:
     last_speech_s: float = 0.0  # length of the learner's last finished stretch of speech
     turn_speech_s: float = 0.0  # all the learner's speech in this item while the tutor was quiet
     tutor_interrupted: bool = False  # the tutor stopped while the learner spoke over it during this item
+    can_resume: bool = False  # what the learner cut off can be said again (keep speaking while quiet resumes it)
     words_heard: int = 0  # reference words the decoder's partial path has reached, final or not
     decoder_silence_s: float = 0.0  # decoded audio since the partial path's last word ended
 

@@ -11,6 +11,7 @@ from speech.synthesis import SpeechStream
 from ..downstream import Downstream
 
 MAX_AHEAD_MS = 300.0  # rendered audio handed to the downstream ahead of playout
+RESUMABLE_KINDS = {"greeting", "prompt", "answer"}  # what is worth saying again after a false stop
 
 
 class TutorSpeaker:
@@ -22,12 +23,25 @@ class TutorSpeaker:
         self._pump: asyncio.Task | None = None
         self.utterances_started = 0
         self.on_audio: Callable[[bytes, int], None] | None = None  # sees every chunk played (echo reference)
+        self._current_kind = ""
+        self.interrupted: tuple[str, str] | None = None  # (text, kind) a barge-in cut off, until the tutor speaks
+
+    @property
+    def can_resume(self) -> bool:
+        return self.interrupted is not None and not self.speaking
+
+    def resume(self, synthesizer) -> None:
+        """Say again what the last barge-in cut off (the learner only said "mm-hm")."""
+        if self.interrupted is not None:
+            text, kind = self.interrupted
+            self.say(synthesizer.speak(text), kind)
 
     @property
     def speaking(self) -> bool:
         return self._current is not None or bool(self._streams) or self._downstream.busy
 
     def say(self, stream: SpeechStream, kind: str) -> None:
+        self.interrupted = None
         self._streams.append((stream, kind))
         if self._pump is None or self._pump.done():
             self._pump = asyncio.create_task(self._play_all())
@@ -35,6 +49,9 @@ class TutorSpeaker:
     async def stop(self, reason: str) -> bool:
         """Cancel everything not yet played; returns whether anything was playing."""
         was_speaking = self.speaking
+        if reason == "barge_in" and self._current is not None and self._current_kind in RESUMABLE_KINDS:
+            unplayed = [self._current.unplayed_text, *(stream.unplayed_text for stream, _kind in self._streams)]
+            self.interrupted = (" ".join(text for text in unplayed if text), self._current_kind)
         for stream, _kind in self._streams:
             stream.cancel()
         self._streams.clear()
@@ -54,7 +71,7 @@ class TutorSpeaker:
     async def _play_all(self) -> None:
         while self._streams:
             stream, kind = self._streams.popleft()
-            self._current = stream
+            self._current, self._current_kind = stream, kind
             self.utterances_started += 1
             caption = None
             try:

@@ -30,6 +30,7 @@ from .policy import Action, ExpectationPolicy, TickState
 HIDDEN = 32
 EPOCHS = 400
 TORCH_THREADS = 1  # the network is tiny; more threads only contend
+RESUME_WINDOW_S = 3.0  # after a learner's backchannel that stopped the tutor, it should go on within this long
 BARGE_IN_WINDOW_S = 1.0  # after an annotated barge-in the tutor should have yielded within this long
 WAITED_LONGER_S = (0.2, 0.5, 1.0, 2.0, 4.0)  # extra silence added to copies of each turn-end tick
 PAUSE_WEIGHT = 16.0  # weight of a silent tick inside a pause: cutting the learner off is worse than a late answer
@@ -62,6 +63,11 @@ def _annotated_action(state: TickState, annotations: list[dict]) -> Action:
     if state.tutor_speaking:
         barging = any(a["type"] == "barge_in" and a["t"] <= now <= a["t"] + BARGE_IN_WINDOW_S for a in annotations)
         return Action.YIELD if barging and state.learner_speaking else Action.KEEP_SPEAKING
+    after_backchannel = any(
+        a["type"] == "learner_backchannel" and a["end"] <= now <= a["end"] + RESUME_WINDOW_S for a in annotations
+    )
+    if state.can_resume and after_backchannel and not state.learner_speaking:
+        return Action.KEEP_SPEAKING  # the tutor stopped for a "mm-hm": it goes on with what it was saying
     teacher = TEACHER.decide(state)
     if teacher in (Action.CORRECT_NOW, Action.CORRECT_AT_PAUSE, Action.FEEDBACK_AT_PAUSE):
         return teacher
@@ -101,17 +107,21 @@ def load_examples(record_dirs: list[Path]) -> list[Example]:
 def _with_turn_speech(ticks: list[dict]) -> list[dict]:
     """Fill in `turn_speech_s` and `tutor_interrupted` for traces recorded before the engine reported them,
     from the tick sequence, the way the engine counts them."""
-    if all("turn_speech_s" in tick and "tutor_interrupted" in tick for tick in ticks):
+    if all(key in tick for tick in ticks for key in ("turn_speech_s", "tutor_interrupted", "can_resume")):
         return ticks
-    filled, total, interrupted, previous = [], 0.0, False, None
+    filled, total, interrupted, resumable, previous = [], 0.0, False, False, None
     for tick in ticks:
         if previous is None or previous["item"] != tick["item"]:
-            total, interrupted, previous = 0.0, False, None
+            total, interrupted, resumable, previous = 0.0, False, False, None
         if tick["learner_speaking"] and not tick["tutor_speaking"] and previous is not None:
             total += tick["now"] - previous["now"]
         talked_over = previous is not None and previous["learner_speaking"] and previous["tutor_speaking"]
-        interrupted = interrupted or (talked_over and not tick["tutor_speaking"])
-        filled.append({**tick, "turn_speech_s": round(total, 3), "tutor_interrupted": interrupted})
+        cut_off = talked_over and not tick["tutor_speaking"]
+        interrupted = interrupted or cut_off
+        resumable = cut_off or (resumable and not tick["tutor_speaking"])
+        filled.append(
+            {**tick, "turn_speech_s": round(total, 3), "tutor_interrupted": interrupted, "can_resume": resumable}
+        )
         previous = tick
     return filled
 
