@@ -68,6 +68,7 @@ train-interaction: install
 			--kinds backchannel,echo \
 		&& $(TRACE_OVERLAP) --policy expectation > /dev/null \
 		&& $(TRACE_OVERLAP) --policy silence_timeout > /dev/null \
+		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap \
 		&& $(TRACE_OVERLAP) --policy learned > /dev/null \
 		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap'
 
