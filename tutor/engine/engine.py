@@ -445,6 +445,7 @@ class ConversationEngine:
             return
         item.finished = True
         lesson_item = self.plan.items[item.index]
+        await self._judge_the_rest(item)
         mispronounced = [verdict for verdict in item.verdicts if verdict.error != "none" and verdict.index is not None]
         judged = [verdict for verdict in item.verdicts if verdict.index is not None]
         if judged:
@@ -461,6 +462,17 @@ class ConversationEngine:
                     item.index, lesson_item.kind, bytes(item.answer), answer_text, lesson_item.accepted
                 )
         await self._present(item.index + 1)
+
+    async def _judge_the_rest(self, item: ItemProgress) -> None:
+        """The turn is taken before the last words are final: judge them now, and correct one if it is due."""
+        assessor = item.assessor
+        if assessor is None or not item.decoding or assessor.done:
+            return
+        verdicts = await asyncio.get_running_loop().run_in_executor(self._worker, assessor.finish)
+        for verdict in verdicts:
+            await self._on_verdict(item, verdict)
+        while item.corrections_pending:
+            await self._correct(item, "at_pause")
 
     async def _present(self, index: int) -> None:
         if index >= len(self.plan.items):

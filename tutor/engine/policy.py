@@ -145,4 +145,4 @@ POLICIES = {
     "silence_timeout": SilenceTimeoutPolicy,
     "silence_timeout_1200": _patient_silence_timeout,
 }
-DEFAULT_POLICY = "expectation"
+DEFAULT_POLICY = "learned"  # the trained interaction model; the others stay selectable for the bench
