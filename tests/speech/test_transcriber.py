@@ -41,7 +41,10 @@ def piper_joe():
 
 
 def piper_say(text: str) -> Audio:
-    chunks = list(piper_joe().synthesize(text))
+    from piper import SynthesisConfig
+
+    # piper's noise is not seeded: without it the same text renders the same way on every run
+    chunks = list(piper_joe().synthesize(text, SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)))
     samples = np.concatenate([chunk.audio_float_array for chunk in chunks]).astype(np.float32)
     return Audio(samples, chunks[0].sample_rate).to(16000)
 
