@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrations-check train-interaction bench bench-ws bench-duplex bench-speech bench-speaking bench-lessons bench-client clean-var
+.PHONY: install run test lint format migrations-check train-interaction train-speech bench bench-ws bench-duplex bench-speech bench-speaking bench-lessons bench-client clean-var
 
 install: $(STAMP)
 
@@ -71,6 +71,15 @@ train-interaction: install
 		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap \
 		&& $(TRACE_OVERLAP) --policy learned > /dev/null \
 		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap'
+
+# Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
+# Needs Debian's flite, festival and festvox-kallpc16k for the training voices.
+DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5
+train-speech: install
+	$(BENCH) sh -c 'for seed in 1 2 3 4 5; do out=var/corpus/dev$$seed; [ $$seed = 1 ] && out=var/corpus/dev; \
+			test -f $$out/index.json || $(PY) manage.py build_corpus --set dev --seed $$seed --out $$out || exit 1; done \
+		&& $(PY) -m speech.pronunciation.train_phone_model \
+		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA)'
 
 bench-speech: install
 	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \

@@ -110,9 +110,8 @@ def detection_metrics(
         # phone level: a true substituted/deleted/added phone is found when the flagged edit is at its position
         true_edits = {(e["index"], e["expected"]) for e in word.truth.get("substituted_phones", [])}
         predicted_edits = set()
-        decoded = word.feature.decoded
-        if predicted_mis and decoded is not None and decoded.choice.variant is not None:
-            edit = decoded.choice.variant.edit
+        if predicted_mis and decision.variant is not None:
+            edit = decision.variant.edit
             predicted_edits.add((edit.index, _ipa1(edit.expected)))
         phone_counts["tp"] += len(true_edits & predicted_edits)
         phone_counts["fp"] += len(predicted_edits - true_edits)

@@ -26,6 +26,8 @@ import pocketsphinx
 from speech.audio import LEARNER_RATE, Audio
 from speech.g2p import arpabet_to_ipa, normalise
 from speech.pronunciation.calibration import Calibration, default_calibration
+from speech.pronunciation.learner_variants import LearnerVariant, PhoneEdit
+from speech.pronunciation.phone_model import PhoneRecognizer, WordEvidence, default_phone_recognizer, word_evidence
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
@@ -91,6 +93,7 @@ class SlotFeature:
     # whole utterance, decoded words only: best learner variant minus best canonical form, per frame, in
     # context, whichever form the grammar chose (see VariantEvidence.best_variant_margin)
     variant_margin: float | None = None
+    phone_model: WordEvidence | None = None  # the neural phone recogniser's view (whole utterance only)
 
     @property
     def word_gop(self) -> float | None:
@@ -249,8 +252,9 @@ def add_gap_speech(audio: Audio, path: list[DecodedWord], features: list[SlotFea
 class PronunciationScorer:
     """Holds the decoders (one grammar decoder, one aligner, one phone loop); not thread-safe by itself."""
 
-    def __init__(self, calibration: Calibration | None = None) -> None:
+    def __init__(self, calibration: Calibration | None = None, phones: PhoneRecognizer | None = None) -> None:
         self.calibration = calibration or default_calibration()
+        self.phones = phones or default_phone_recognizer()
         self.decoder = new_decoder()
         self.aligner = new_decoder()
         self.loop = phone_loop_decoder()
@@ -299,6 +303,7 @@ class PronunciationScorer:
         n_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
         add_gap_speech(audio, path, features)
         self._add_phone_gops(pcm, path, features, n_frames)
+        add_phone_model_evidence(self.phones, audio, features)
         return UtteranceFeatures(features, extras, n_frames)
 
     def _add_phone_gops(self, pcm: bytes, path: list[DecodedWord], features: list[SlotFeature], n_frames: int) -> None:
@@ -322,6 +327,14 @@ class PronunciationScorer:
                 feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop, same / frames))
 
 
+def add_phone_model_evidence(recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:
+    log_probs = recognizer.log_posteriors(audio.to(LEARNER_RATE).samples)
+    canonical = [list(f.slot.canonical) for f in features]
+    variants = [[variant.phones for _, variant in f.slot.variants] for f in features]
+    for feature, evidence in zip(features, word_evidence(log_probs, canonical, variants), strict=True):
+        feature.phone_model = evidence
+
+
 # -------------------------------------------------------------------------------------------------- decisions
 
 
@@ -331,6 +344,17 @@ class SlotDecision:
     rule: str | None
     heard: tuple[str, ...] | None  # ARPAbet heard, when known
     confidence: float  # 0..1 that the decision "mispronounced" is right (or 1 - that for "none")
+    variant: LearnerVariant | None = None  # the learner variant blamed for a mispronunciation, if one is
+
+
+def blamed_variant(feature: SlotFeature) -> LearnerVariant | None:
+    """Which learner variant explains the word best: the phone model's choice when it prefers a variant
+    to every canonical form, else the grammar's decoded variant, else none."""
+    evidence = feature.phone_model
+    if evidence is not None and evidence.best_variant is not None and evidence.variant_margin > 0:
+        return feature.slot.variants[evidence.best_variant][1]
+    decoded = feature.decoded
+    return decoded.choice.variant if decoded is not None else None
 
 
 def decide_slot(
@@ -353,8 +377,9 @@ def decide_slot(
         return SlotDecision("none", None, None, 1.0 - omitted)
     if not flagged:
         return SlotDecision("none", None, None, 1.0 - probability)
-    if decoded.choice.kind == "variant":
-        return SlotDecision("mispronunciation", decoded.choice.variant.rule, decoded.choice.phones, probability)
+    variant = blamed_variant(feature)
+    if variant is not None:
+        return SlotDecision("mispronunciation", variant.rule, variant.phones, probability, variant)
     return SlotDecision("mispronunciation", None, None, probability)
 
 
@@ -416,10 +441,12 @@ def build_assessment(
 def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: Calibration) -> WordAssessment:
     slot, decoded = feature.slot, feature.decoded
     canonical = slot.canonical[0]
-    if decoded is not None and decoded.choice.kind == "canonical":
+    if decision.variant is not None:
+        canonical = _edited_from(decision.variant, slot) or canonical
+    elif decoded is not None and decoded.choice.kind == "canonical":
         canonical = decoded.choice.phones
     elif decoded is not None and decoded.choice.variant is not None:
-        canonical = next((p for p in slot.canonical if p == _edited_from(decoded, slot)), canonical)
+        canonical = _edited_from(decoded.choice.variant, slot) or canonical
     if decoded is None:
         start, end = round(feature.gap[0] * FRAME_SECONDS, 2), round(feature.gap[1] * FRAME_SECONDS, 2)
         if decision.error == "omission":
@@ -448,9 +475,9 @@ def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: 
     )
 
 
-def _edited_from(decoded: DecodedWord, slot: WordSlot) -> tuple[str, ...] | None:
-    for which, variant in slot.variants:
-        if variant == decoded.choice.variant:
+def _edited_from(variant: LearnerVariant, slot: WordSlot) -> tuple[str, ...] | None:
+    for which, candidate in slot.variants:
+        if candidate == variant:
             return slot.canonical[which]
     return None
 
@@ -465,11 +492,16 @@ def _phone_assessments(
     if not aligned:
         return []
 
-    def timed(phone: PhoneFeature) -> tuple[float, float]:
-        return round(phone.start_frame * FRAME_SECONDS, 2), round((phone.start_frame + phone.frames) * FRAME_SECONDS, 2)
-
-    flagged = decision.error == "mispronunciation" and variant is not None
     low = round(100.0 * (1.0 - decision.confidence), 1)
+    blamed = decision.variant if decision.error == "mispronunciation" else None
+    if blamed is not None and blamed != variant:
+        # the phone model blamed a variant the grammar did not decode: mark its edit on the aligned phones
+        # when they are the form the variant edits
+        if tuple(p.phone for p in aligned) == canonical:
+            return _phones_with_edit(aligned, blamed.edit, low, calibration)
+        return [PhoneAssessment(_ipa1(p.phone), *_timed(p), phone_accuracy(p.gop, calibration)) for p in aligned]
+    timed = _timed
+    flagged = decision.error == "mispronunciation" and variant is not None
     if variant is None or len(aligned) != len(decoded.choice.phones):
         # canonical decoded (or alignment shape unexpected): aligned phones are the expected ones
         return [PhoneAssessment(_ipa1(p.phone), *timed(p), phone_accuracy(p.gop, calibration)) for p in aligned]
@@ -498,6 +530,31 @@ def _phone_assessments(
     if edit.expected is None and edit.index == len(canonical) and produced_index < len(aligned) and flagged:
         inserted = aligned[produced_index]
         result.append(PhoneAssessment(None, *timed(inserted), low, heard=_ipa1(inserted.phone)))
+    return result
+
+
+def _timed(phone: PhoneFeature) -> tuple[float, float]:
+    return round(phone.start_frame * FRAME_SECONDS, 2), round((phone.start_frame + phone.frames) * FRAME_SECONDS, 2)
+
+
+def _phones_with_edit(
+    aligned: list[PhoneFeature], edit: PhoneEdit, low: float, calibration: Calibration
+) -> list[PhoneAssessment]:
+    """Aligned canonical phones with one learner edit marked: a phone heard as another or not at all, or
+    a vowel added before a phone (or after the last)."""
+    heard = _ipa1(edit.produced) if edit.produced is not None else ""
+    result = []
+    for index, phone in enumerate(aligned):
+        if edit.expected is None and index == edit.index:
+            at = _timed(phone)[0]
+            result.append(PhoneAssessment(None, at, at, low, heard=heard))
+        if edit.expected is not None and index == edit.index:
+            result.append(PhoneAssessment(_ipa1(phone.phone), *_timed(phone), low, heard=heard))
+        else:
+            result.append(PhoneAssessment(_ipa1(phone.phone), *_timed(phone), phone_accuracy(phone.gop, calibration)))
+    if edit.expected is None and edit.index >= len(aligned):
+        at = _timed(aligned[-1])[1]
+        result.append(PhoneAssessment(None, at, at, low, heard=heard))
     return result
 
 

@@ -15,6 +15,7 @@ import threading
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
+from speech.pronunciation.phone_model import PhoneStream, WordEvidence, default_phone_recognizer, word_evidence
 from speech.pronunciation.scorer import (
     ExtraWord,
     SlotFeature,
@@ -87,6 +88,7 @@ class StreamingAssessor:
             raise ValueError("the reference text has no words")
         self._decoder = new_decoder()
         self._evidence = shared_evidence()
+        self._phone_recognizer = default_phone_recognizer()
         self._slots = word_slots(words)
         self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
         self._decoder.activate_search(self._grammar.name)
@@ -104,6 +106,7 @@ class StreamingAssessor:
         if self._in_utterance:
             self._decoder.end_utt()
         self._pcm = bytearray()
+        self._phones = PhoneStream(self._phone_recognizer)
         self._next_slot = 0
         self._words_skipped: list[bool] = []  # per reference word decided so far: did the grammar skip it
         self._final_extras = set()
@@ -130,6 +133,7 @@ class StreamingAssessor:
         if not self._in_utterance:
             raise RuntimeError("the utterance is finished; call reset() to start again")
         self._pcm.extend(pcm)
+        self._phones.push(pcm16_to_float(bytes(pcm)))
         self._decoder.process_raw(bytes(pcm), False, False)
         return self._finalise(final=False)
 
@@ -244,10 +248,13 @@ class StreamingAssessor:
                 else path[: position + 1]
             )
             feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
+        feature.phone_model = self._phone_evidence(index, index, decoded.end_frame)
         decision = decide_slot(feature, self.word_model, "streaming", UtteranceContext.so_far(self._words_skipped))
         self._words_skipped.append(False)
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
+        if decision.variant is not None:
+            expected = next((slot.canonical[which] for which, v in slot.variants if v == decision.variant), expected)
         return WordVerdict(
             index=index,
             text=slot.text,
@@ -261,6 +268,18 @@ class StreamingAssessor:
             decided_at=round(now * FRAME_SECONDS, 2),
         )
 
+    def _phone_evidence(self, index: int, last: int, end_frame: int) -> WordEvidence | None:
+        """The phone model's evidence on reference word `index`, from the reference up to word `last`
+        scored over the audio up to `end_frame` (pocketsphinx's 10 ms frames) and 40 ms more."""
+        log_probs = self._phones.log_posteriors()
+        cut = min(len(log_probs), (end_frame + 1) // 2 + 2)
+        slots = self._slots[: last + 1]
+        canonical = [list(s.canonical) for s in slots]
+        variants = [[variant.phones for _, variant in s.variants] for s in slots]
+        if cut <= 0:
+            return None
+        return word_evidence(log_probs[:cut], canonical, variants, judged=[index])[index]
+
     def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:
         """An omitted word, or one replaced by something else (speech between its neighbours)."""
         slot = self._slots[index]
@@ -268,9 +287,11 @@ class StreamingAssessor:
         audio = Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE)
         add_gap_speech(audio, path, [feature])
         feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
+        following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
+        if following is not None:
+            feature.phone_model = self._phone_evidence(index, following.choice.slot, following.end_frame)
         decision = decide_slot(feature, self.word_model, "streaming", UtteranceContext.so_far(self._words_skipped))
         self._words_skipped.append(True)
-        following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
             index=index,

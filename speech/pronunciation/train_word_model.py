@@ -19,14 +19,18 @@ import argparse
 import json
 import pickle
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from speech.audio import read_wav
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import ScoredUtterance, score_corpus, scored_words
-from speech.pronunciation.scorer import PronunciationScorer
+from speech.pronunciation.phone_model import PhoneRecognizer
+from speech.pronunciation.scorer import PronunciationScorer, add_phone_model_evidence
+from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
 from speech.pronunciation.word_model import (
     HEAD_FEATURES,
     WORD_MODEL_PATH,
@@ -67,16 +71,34 @@ class WordExamples:
         return WordExamples(self.vectors[keep], self.errors[keep], self.skipped[keep], self.voices[keep])
 
 
+@cache
+def calibration_phone_model(voice: str) -> PhoneRecognizer:
+    """The phone model that never heard `voice` (its cross-fitting fold; see train_phone_model)."""
+    fold = CORPUS_VOICE_FOLDS.get(voice_group(voice))
+    if fold is None:
+        raise SystemExit(f"{voice}: no calibration fold in train_phone_model.CORPUS_VOICE_FOLDS")
+    path = fold_model_path(fold)
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `python -m speech.pronunciation.train_phone_model` first")
+    return PhoneRecognizer.load(path)
+
+
 def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredUtterance]:
     index = json.loads((folder / "index.json").read_text())
     if index["set"] != "dev":
         raise SystemExit(f"{folder} is the {index['set']!r} set; train on dev only")
     cache = CACHE_DIR / f"{folder.name}-seed{index['seed']}.pkl"
     if cache.exists():
-        return pickle.loads(cache.read_bytes())
-    utterances = score_corpus(folder, scorer)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(utterances))
+        utterances = pickle.loads(cache.read_bytes())
+    else:
+        utterances = score_corpus(folder, scorer)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(utterances))
+    # the phone model's evidence is recomputed (a few ms an utterance), so the cache outlives its weights,
+    # by the model of the fold that never heard the utterance's voice
+    for utterance in utterances:
+        audio = read_wav(folder / utterance.annotation["audio"])
+        add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, utterance.features.slots)
     return utterances
 
 

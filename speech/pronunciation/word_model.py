@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 WORD_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "word_model.json"
 
 RULE_FAMILIES = ("TH", "DH", "V", "W", "R", "L", "IH", "IY", "AE", "final-deletion", "epenthesis")
+# from the neural phone recogniser (phone_model.py): CTC log-likelihoods of the reference with the word
+# changed (streaming: of the reference up to the word, over the audio up to its end)
+PHONE_MODEL_FEATURES = (
+    "ctc_variant_margin",
+    "ctc_no_variant",
+    "ctc_variant_agrees",
+    "ctc_omission_margin",
+    "ctc_mean_posterior",
+    "ctc_min_posterior",
+    "ctc_missing",
+)
 STREAMING_FEATURES = (
     "variant",
     "skipped",
@@ -40,6 +51,7 @@ STREAMING_FEATURES = (
     "omission_evidence",
     "omission_evidence_missing",
     "previous_word_skipped",
+    *PHONE_MODEL_FEATURES,
 )
 FULL_FEATURES = (
     *STREAMING_FEATURES,
@@ -55,6 +67,7 @@ FULL_FEATURES = (
     "variant_margin_missing",
     "utterance_variant_share",
     "next_word_skipped",
+    "ctc_posterior_vs_utterance",
 )
 # "omission": P(omitted) of a word the grammar skipped, for both paths (all its features exist in both)
 HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES, "omission": STREAMING_FEATURES}
@@ -91,6 +104,7 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
     if utterance is not None:
         previous, following = utterance.neighbour_skipped(feature.slot.index)
         values["previous_word_skipped"] = float(previous)
+    _add_phone_model_features(values, feature, utterance.phone_posterior if utterance else None)
     if head == "full":
         _add_gop_features(values, feature, utterance.word_gop if utterance else None)
         _add_variant_margin_features(values, feature, utterance.variant_margin if utterance else None)
@@ -129,6 +143,25 @@ def _add_variant_margin_features(values: dict[str, float], feature: SlotFeature,
         values["variant_margin_vs_utterance"] = _clip(feature.variant_margin - typical, -100.0, 100.0) / 20.0
 
 
+def _add_phone_model_features(values: dict[str, float], feature: SlotFeature, typical: float | None) -> None:
+    evidence = feature.phone_model
+    if evidence is None:
+        values["ctc_missing"] = 1.0
+        return
+    if evidence.best_variant is None:
+        values["ctc_no_variant"] = 1.0
+    else:
+        values["ctc_variant_margin"] = _clip(evidence.variant_margin, -40.0, 40.0) / 10.0
+        decoded = feature.decoded
+        chosen = feature.slot.variants[evidence.best_variant][1]
+        values["ctc_variant_agrees"] = float(decoded is not None and decoded.choice.variant == chosen)
+    values["ctc_omission_margin"] = _clip(evidence.omission_margin, -60.0, 20.0) / 10.0
+    values["ctc_mean_posterior"] = _clip(evidence.mean_phone_posterior, -20.0, 0.0) / 5.0
+    values["ctc_min_posterior"] = _clip(evidence.min_phone_posterior, -20.0, 0.0) / 5.0
+    if typical is not None and "ctc_posterior_vs_utterance" in values:
+        values["ctc_posterior_vs_utterance"] = _clip(evidence.mean_phone_posterior - typical, -20.0, 20.0) / 5.0
+
+
 @dataclass(frozen=True)
 class UtteranceContext:
     """What the full head knows of a word's utterance: medians over its decoded words (the voice's and
@@ -140,17 +173,20 @@ class UtteranceContext:
     variant_margin: float | None
     variant_share: float  # share of the reference words decoded as a learner variant (an accent raises it)
     skipped: tuple[bool, ...]  # per reference word
+    phone_posterior: float | None = None  # median of the phone model's mean phone posterior per word
 
     @classmethod
     def of(cls, features: list[SlotFeature]) -> UtteranceContext:
         gops = [f.word_gop for f in features if f.word_gop is not None]
         margins = [f.variant_margin for f in features if f.variant_margin is not None]
         variants = sum(1 for f in features if f.decoded is not None and f.decoded.choice.kind == "variant")
+        posteriors = [f.phone_model.mean_phone_posterior for f in features if f.phone_model is not None]
         return cls(
             float(np.median(gops)) if gops else None,
             float(np.median(margins)) if margins else None,
             variants / max(len(features), 1),
             tuple(f.decoded is None for f in features),
+            float(np.median(posteriors)) if posteriors else None,
         )
 
     @classmethod

@@ -161,3 +161,19 @@ def test_assess_command(tmp_path, very_as_berry):
     silent.write_bytes(wav_bytes(np.zeros(8000, "<i2").tobytes(), 8000))
     refused = run_assess(str(silent), "--text", SENTENCE)
     assert refused.returncode != 0 and "silent" in refused.stderr
+
+
+def test_an_edit_blamed_by_the_phone_model_is_marked_on_the_aligned_phones():
+    from speech.pronunciation.calibration import default_calibration
+    from speech.pronunciation.learner_variants import PhoneEdit
+    from speech.pronunciation.scorer import PhoneFeature, _phones_with_edit
+
+    aligned = [PhoneFeature("D", 10, 5, 0.0), PhoneFeature("EH", 15, 8, 0.0), PhoneFeature("S", 23, 6, 0.0)]
+    calibration = default_calibration()
+    substituted = _phones_with_edit(aligned, PhoneEdit(0, "D", "T"), 10.0, calibration)
+    assert [(p.ipa, p.heard) for p in substituted] == [("d", "t"), ("ɛ", None), ("s", None)]
+    dropped = _phones_with_edit(aligned, PhoneEdit(2, "S", None), 10.0, calibration)
+    assert [(p.ipa, p.heard) for p in dropped] == [("d", None), ("ɛ", None), ("s", "")]
+    added = _phones_with_edit(aligned, PhoneEdit(3, None, "AH"), 10.0, calibration)
+    assert [(p.ipa, p.heard) for p in added][-1] == (None, "ʌ")
+    assert added[-1].start == added[-1].end == round(29 * 0.01, 2)

@@ -1,0 +1,182 @@
+"""The neural phone recogniser (speech/data/phone_model.pt): CTC arithmetic, per-word evidence, training.
+
+The committed-model tests use test_scoring.py's piper readings: the words under test through exact
+phoneme input, the others in piper's own reading of the text. (The shipped model heard piper through
+phoneme input in training; it still hears piper's own "very" and "think" as /b/ and /t/-like, which is
+why the word model, not the margin alone, decides.)
+"""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from speech.pronunciation import train_phone_model
+from speech.pronunciation.phone_model import (
+    BLANK,
+    IMPOSSIBLE,
+    LABEL,
+    PHONES,
+    PhoneNet,
+    PhoneRecognizer,
+    PhoneStream,
+    RunningMean,
+    align,
+    default_phone_recognizer,
+    greedy_phones,
+    labels,
+    log_mel,
+    sequence_log_likelihoods,
+    word_evidence,
+)
+from speech.pronunciation.sphinx import word_slots
+from tests.speech.test_scoring import SENTENCE, reading
+
+
+def spelled(phones: list[str], frames_per_phone: int = 4, sure: float = 0.9) -> np.ndarray:
+    """Log-probabilities in which each phone is heard for one frame, blanks in between."""
+    rows = []
+    for phone in phones:
+        for frame in range(frames_per_phone):
+            row = np.full(len(PHONES) + 1, (1 - sure) / len(PHONES))
+            row[LABEL[phone] if frame == 1 else BLANK] = sure
+            rows.append(row)
+    return np.log(np.array(rows))
+
+
+def test_log_mel_is_ten_ms_frames_of_eighty_bands():
+    features = log_mel(np.zeros(16000, np.float32) + 0.01)
+    assert features.shape == (98, 80)
+    assert np.all(np.isfinite(features))
+
+
+def test_running_mean_gives_the_same_input_in_chunks_as_whole():
+    features = np.random.default_rng(0).normal(size=(230, 80)).astype(np.float32)
+    prior = np.zeros(80)
+    whole = RunningMean(prior).normalise(features)
+    chunked = RunningMean(prior)
+    parts = [chunked.normalise(features[i : i + 20]) for i in range(0, 230, 20)]
+    np.testing.assert_allclose(np.concatenate(parts), whole, rtol=1e-6)
+
+
+def test_the_spelled_sequence_is_likelier_than_a_substitution_and_an_impossible_one_is_marked():
+    log_probs = spelled(["S", "IH", "NG", "K"])
+    right, wrong, too_long = sequence_log_likelihoods(
+        log_probs, [labels(["S", "IH", "NG", "K"]), labels(["TH", "IH", "NG", "K"]), labels(["S"] * 40)]
+    )
+    assert right > wrong + 3
+    assert too_long == IMPOSSIBLE
+
+
+def test_alignment_finds_each_phone_where_it_was_heard():
+    log_probs = spelled(["DH", "AH", "K", "AE", "T"])
+    spans = align(log_probs, labels(["DH", "AH", "K", "AE", "T"]))
+    assert [first for first, _ in spans] == [1, 5, 9, 13, 17]
+    assert greedy_phones(log_probs) == ["DH", "AH", "K", "AE", "T"]
+
+
+def test_word_evidence_points_at_the_variant_that_was_said():
+    slots = word_slots(["think", "very"])
+    think_as_sink = ["S", "IH", "NG", "K", "V", "EH", "R", "IY"]
+    evidence = word_evidence(
+        spelled(think_as_sink),
+        [list(s.canonical) for s in slots],
+        [[v.phones for _, v in s.variants] for s in slots],
+    )
+    think, very = evidence
+    assert think.variant_margin > 3
+    assert slots[0].variants[think.best_variant][1].rule == "TH>S"
+    assert very.variant_margin < 0
+    assert very.omission_margin < -3
+    assert think.mean_phone_posterior < very.mean_phone_posterior
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> PhoneRecognizer:
+    return default_phone_recognizer()
+
+
+def sentence_evidence(recognizer, audio):
+    slots = word_slots([w.strip(".").lower() for w in SENTENCE.split()])
+    log_probs = recognizer.log_posteriors(audio.samples)
+    evidence = word_evidence(
+        log_probs, [list(s.canonical) for s in slots], [[v.phones for _, v in s.variants] for s in slots]
+    )
+    return {slot.text: e for slot, e in zip(slots, evidence, strict=True)}
+
+
+def test_committed_model_hears_z_for_th_in_weather_and_not_in_a_correct_reading(recognizer):
+    wezzer = sentence_evidence(recognizer, reading({"weather": ("W", "EH", "Z", "ER")}))
+    assert wezzer["weather"].variant_margin > 5
+    correct = sentence_evidence(recognizer, reading())
+    assert correct["weather"].variant_margin < 0
+    assert correct["weather"].mean_phone_posterior > wezzer["weather"].mean_phone_posterior
+
+
+def test_committed_model_hears_an_omitted_word(recognizer):
+    evidence = sentence_evidence(recognizer, reading(omit="weather"))
+    assert evidence["weather"].omission_margin > max(e.omission_margin for w, e in evidence.items() if w != "weather")
+
+
+def test_weights_load_round_trip_and_refuse_another_phone_set(tmp_path, recognizer):
+    path = tmp_path / "model.pt"
+    recognizer.save(path, source="test")
+    again = PhoneRecognizer.load(path)
+    samples = reading().samples
+    np.testing.assert_allclose(again.log_posteriors(samples), recognizer.log_posteriors(samples), atol=1e-4)
+    data = torch.load(path, weights_only=True)
+    data["phones"] = list(reversed(data["phones"]))
+    torch.save(data, path)
+    with pytest.raises(ValueError, match="retrain"):
+        PhoneRecognizer.load(path)
+
+
+def test_training_refuses_a_dev_or_eval_voice(monkeypatch):
+    monkeypatch.setattr(train_phone_model, "ESPEAK_VARIANTS", ["m2", "m4"])
+    with pytest.raises(ValueError, match="m4"):
+        train_phone_model.check_voices()
+
+
+def test_training_words_leave_out_the_eval_sentences_rarer_words():
+    words = set(train_phone_model.training_words())
+    assert "the" in words and len(words) > 3000
+    assert {"thin", "thanked", "museum", "grandfather", "winter", "roof"}.isdisjoint(words)  # eval words
+
+
+def test_flite_phones_map_to_arpabet():
+    assert train_phone_model.flite_phones("pau dh ax k ae t axr el pau") == [
+        "DH",
+        "AH",
+        "K",
+        "AE",
+        "T",
+        "ER",
+        "AH",
+        "L",
+    ]
+    with pytest.raises(ValueError, match="outside"):
+        train_phone_model.flite_phones("pau xx pau")
+
+
+def test_a_few_epochs_learn_to_spell_the_training_words():
+    rng = random.Random(0)
+    examples = train_phone_model.espeak_examples("m2", 24, seed=3)
+    assert len(examples) == 24 and all(e.labels for e in examples)
+    recognizer, report = train_phone_model.train(examples, epochs=3, seed=rng.randint(0, 9), channels=32)
+    losses = [epoch["loss"] for epoch in report["history"]]
+    assert losses[-1] < losses[0]
+    assert isinstance(recognizer.net, PhoneNet)
+
+
+def test_streamed_posteriors_equal_the_whole_utterance_once_final(recognizer):
+    samples = reading({"very": ("B", "EH", "R", "IY")}).samples
+    whole = recognizer.log_posteriors(samples)
+    stream = PhoneStream(recognizer)
+    for offset in range(0, len(samples), 3200):
+        stream.push(samples[offset : offset + 3200])
+        partial = stream.log_posteriors()
+        final = len(stream._final)
+        assert final <= len(partial) <= len(whole)
+        np.testing.assert_allclose(partial[:final], whole[:final], atol=1e-4)
+    np.testing.assert_allclose(stream.log_posteriors(), whole[: len(stream.log_posteriors())], atol=1e-4)
