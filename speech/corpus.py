@@ -55,6 +55,14 @@ ACCENT_VOICES: dict[str, list[CorpusVoice]] = {
     "dev": [EspeakVoice("en-gb-x-rp", words_per_minute=160)],
     "eval": [EspeakVoice("en-gb-scotland", words_per_minute=155), EspeakVoice("en-029", words_per_minute=160)],
 }
+# more dev accents, in a corpus of their own (`build_corpus --set dev --accents-only`), so that the five
+# learner-error dev sets keep their voices and files
+MORE_DEV_ACCENT_VOICES: list[CorpusVoice] = [
+    EspeakVoice("en-gb-x-gbclan", words_per_minute=160),
+    EspeakVoice("en-gb-x-gbcwmd", words_per_minute=160),
+    EspeakVoice("en-us-nyc", words_per_minute=165),
+    EspeakVoice("en", words_per_minute=155),
+]
 FILLERS = {"uh": ("AH",), "um": ("AH", "M")}
 INSERTED_WORDS = ("really", "just", "the", "a", "so", "well", "very", "and")
 SUBSTITUTE_WORDS = (

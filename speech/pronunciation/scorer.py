@@ -8,6 +8,8 @@ Two kinds of evidence, as RESOURCES.md found:
    each canonical form; the score difference per frame is the `evidence`. Every decoded word's variants
    are also scored that way (`variant_margin`), and every phone gets a GOP score (forced alignment minus
    the free phone loop, per frame), which gives phone accuracies.
+3. *A second ear*: the neural phone model (phone_model.py) scores the reference with each word changed
+   into each of its variants or left out, as whole CTC sequences (`add_phone_model_evidence`).
 
 Features are computed first (`extract_features`), decisions second (`decide_slot`: the dev-trained word
 model of word_model.py), so that training can reuse features without decoding again.

@@ -15,7 +15,13 @@ import threading
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
-from speech.pronunciation.phone_model import PhoneStream, WordEvidence, default_phone_recognizer, word_evidence
+from speech.pronunciation.phone_model import (
+    PhoneRecognizer,
+    PhoneStream,
+    WordEvidence,
+    default_phone_recognizer,
+    word_evidence,
+)
 from speech.pronunciation.scorer import (
     ExtraWord,
     SlotFeature,
@@ -75,6 +81,7 @@ class StreamingAssessor:
         hold_frames: int = DEFAULT_HOLD_FRAMES,
         pause_frames: int = DEFAULT_PAUSE_FRAMES,
         word_model: WordModel | None = None,
+        phone_recognizer: PhoneRecognizer | None = None,
     ) -> None:
         check_language(lang)
         self.reference_text = reference_text
@@ -88,7 +95,7 @@ class StreamingAssessor:
             raise ValueError("the reference text has no words")
         self._decoder = new_decoder()
         self._evidence = shared_evidence()
-        self._phone_recognizer = default_phone_recognizer()
+        self._phone_recognizer = phone_recognizer or default_phone_recognizer()
         self._slots = word_slots(words)
         self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
         self._decoder.activate_search(self._grammar.name)
@@ -109,6 +116,10 @@ class StreamingAssessor:
         self._phones = PhoneStream(self._phone_recognizer)
         self._next_slot = 0
         self._words_skipped: list[bool] = []  # per reference word decided so far: did the grammar skip it
+        self._ctc_variant_margins: list[float] = []  # the phone model's variant margins of those words
+        # each decided reference word's features and the context it was decided in (what the streaming
+        # head is trained on: train_word_model.streamed_dev_corpus)
+        self.decided: list[tuple[SlotFeature, UtteranceContext]] = []
         self._final_extras = set()
         self._previous_path: dict[int, tuple[str, int]] = {}
         self.verdicts = []
@@ -248,9 +259,9 @@ class StreamingAssessor:
                 else path[: position + 1]
             )
             feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
-        feature.phone_model = self._phone_evidence(index, index, decoded.end_frame)
-        decision = decide_slot(feature, self.word_model, "streaming", UtteranceContext.so_far(self._words_skipped))
-        self._words_skipped.append(False)
+        feature.phone_model = self._phone_evidence(index, index, decoded.end_frame, path)
+        decision = decide_slot(feature, self.word_model, "streaming", self._context())
+        self._note_decided(feature, skipped=False)
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         if decision.variant is not None:
@@ -268,17 +279,31 @@ class StreamingAssessor:
             decided_at=round(now * FRAME_SECONDS, 2),
         )
 
-    def _phone_evidence(self, index: int, last: int, end_frame: int) -> WordEvidence | None:
-        """The phone model's evidence on reference word `index`, from the reference up to word `last`
-        scored over the audio up to `end_frame` (pocketsphinx's 10 ms frames) and 40 ms more."""
+    def _context(self) -> UtteranceContext:
+        return UtteranceContext.so_far(self._words_skipped, self._ctc_variant_margins)
+
+    def _note_decided(self, feature: SlotFeature, skipped: bool) -> None:
+        self.decided.append((feature, self._context()))
+        self._words_skipped.append(skipped)
+        if feature.phone_model is not None:
+            self._ctc_variant_margins.append(feature.phone_model.variant_margin)
+
+    def _phone_evidence(self, index: int, last: int, end_frame: int, path: list[DecodedWord]) -> WordEvidence | None:
+        """The phone model's evidence on reference word `index`, over a short window: from the start of
+        the last decoded reference word before it to 40 ms after `end_frame` (pocketsphinx's 10 ms
+        frames), scored as the reference words from that one to `last`. The window keeps the cost per
+        verdict bounded, whatever the length of the utterance."""
+        previous = [d for d in path if d.choice.slot is not None and d.choice.slot < index]
+        first = previous[-1].choice.slot if previous else 0
+        start = max(previous[-1].start_frame // 2 - 2, 0) if previous else 0
         log_probs = self._phones.log_posteriors()
         cut = min(len(log_probs), (end_frame + 1) // 2 + 2)
-        slots = self._slots[: last + 1]
+        if cut - start < 2:
+            return None
+        slots = self._slots[first : last + 1]
         canonical = [list(s.canonical) for s in slots]
         variants = [[variant.phones for _, variant in s.variants] for s in slots]
-        if cut <= 0:
-            return None
-        return word_evidence(log_probs[:cut], canonical, variants, judged=[index])[index]
+        return word_evidence(log_probs[start:cut], canonical, variants, judged=[index - first])[index - first]
 
     def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:
         """An omitted word, or one replaced by something else (speech between its neighbours)."""
@@ -289,9 +314,9 @@ class StreamingAssessor:
         feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         if following is not None:
-            feature.phone_model = self._phone_evidence(index, following.choice.slot, following.end_frame)
-        decision = decide_slot(feature, self.word_model, "streaming", UtteranceContext.so_far(self._words_skipped))
-        self._words_skipped.append(True)
+            feature.phone_model = self._phone_evidence(index, following.choice.slot, following.end_frame, path)
+        decision = decide_slot(feature, self.word_model, "streaming", self._context())
+        self._note_decided(feature, skipped=True)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
             index=index,

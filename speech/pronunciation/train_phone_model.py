@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from speech.audio import LEARNER_RATE, read_wav, resample
-from speech.corpus import ACCENT_VOICES, VOICES, load_sentences
+from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, load_sentences
 from speech.corpus_voices import EspeakVoice, FestivalVoice, PiperVoice, SpokenWord, _finish
 from speech.g2p import cmudict_pronunciations, normalise
 from speech.pronunciation.learner_variants import learner_variants
@@ -92,6 +92,10 @@ CORPUS_VOICE_FOLDS: dict[str, int] = {  # corpus voice group (train_word_model.v
     "piper:joe": 1,
     "espeak:en-us+f3": 1,
     "espeak:en-gb-x-rp": 1,
+    "espeak:en-gb-x-gbclan": 1,
+    "espeak:en-gb-x-gbcwmd": 1,
+    "espeak:en-us-nyc": 1,
+    "espeak:en": 1,
     "festival:kal_diphone": 2,
     "espeak:en-us+m1": 2,
 }
@@ -180,7 +184,9 @@ def spoken_words(text: list[str], rng: random.Random) -> list[SpokenWord]:
 def check_voices() -> None:
     """Eval voices never train the phone model; dev voices only through their folds."""
     corpus_voices = {
-        voice.name.split("@")[0] for voices in (*VOICES.values(), *ACCENT_VOICES.values()) for voice in voices
+        voice.name.split("@")[0]
+        for voices in (*VOICES.values(), *ACCENT_VOICES.values(), MORE_DEV_ACCENT_VOICES)
+        for voice in voices
     }
     eval_voices = {voice.name.split("@")[0] for voices in (VOICES["eval"], ACCENT_VOICES["eval"]) for voice in voices}
     for variant in ESPEAK_VARIANTS:
@@ -193,7 +199,11 @@ def check_voices() -> None:
         variant = f"en-us+{voice}" if engine == "espeak" else voice
         if any(v.startswith(f"{engine}:{variant}") for v in eval_voices):
             raise ValueError(f"{name} reads the eval corpus; it must not train the phone model")
-    dev_groups = {voice.name.split("@")[0] for voices in (VOICES["dev"], ACCENT_VOICES["dev"]) for voice in voices}
+    dev_groups = {
+        voice.name.split("@")[0]
+        for voices in (VOICES["dev"], ACCENT_VOICES["dev"], MORE_DEV_ACCENT_VOICES)
+        for voice in voices
+    }
     if set(CORPUS_VOICE_FOLDS) != dev_groups:
         raise ValueError(f"every dev voice needs a calibration fold: {sorted(dev_groups ^ set(CORPUS_VOICE_FOLDS))}")
 

@@ -16,8 +16,11 @@ the output byte-identical from run to run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import multiprocessing
 import pickle
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -26,13 +29,16 @@ import numpy as np
 import torch
 
 from speech.audio import read_wav
+from speech.corpus import load_corpus
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import ScoredUtterance, score_corpus, scored_words
 from speech.pronunciation.phone_model import PhoneRecognizer
-from speech.pronunciation.scorer import PronunciationScorer, add_phone_model_evidence
+from speech.pronunciation.scorer import PronunciationScorer, SlotFeature, add_phone_model_evidence
+from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
 from speech.pronunciation.word_model import (
     HEAD_FEATURES,
+    STREAMING_FEATURES,
     WORD_MODEL_PATH,
     UtteranceContext,
     WordHead,
@@ -41,6 +47,7 @@ from speech.pronunciation.word_model import (
 )
 
 CACHE_DIR = Path("var/word_model_cache")
+WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES)
 # per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
 # read words (as a share of those it sees) its threshold may flag out of voice
 HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8}
@@ -100,6 +107,66 @@ def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredU
         audio = read_wav(folder / utterance.annotation["audio"])
         add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, utterance.features.slots)
     return utterances
+
+
+STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16, as the lesson engine pushes
+
+
+@dataclass
+class StreamedUtterance:
+    voice: str
+    truths: list[dict]  # annotated reference words (no insertions)
+    decided: list[tuple[SlotFeature, UtteranceContext]]  # per reference word, as StreamingAssessor decided
+
+
+def _stream_folder(folder: Path) -> list[StreamedUtterance]:
+    torch.set_num_threads(1)
+    result = []
+    for wav, annotation in load_corpus(folder):
+        pcm = read_wav(wav).pcm16()
+        assessor = StreamingAssessor(annotation["text"], phone_recognizer=calibration_phone_model(annotation["voice"]))
+        for offset in range(0, len(pcm), STREAM_CHUNK_BYTES):
+            assessor.push(pcm[offset : offset + STREAM_CHUNK_BYTES])
+        assessor.finish()
+        truths = [w for w in annotation["words"] if w["error"] != "insertion"]
+        if len(assessor.decided) == len(truths):
+            result.append(StreamedUtterance(annotation["voice"], truths, assessor.decided))
+    return result
+
+
+def streamed_dev_corpus(folders: list[Path]) -> list[StreamedUtterance]:
+    """Every dev utterance pushed through StreamingAssessor in 200 ms chunks, with each voice's fold phone
+    model, keeping the features each word was decided on: the streaming head learns from what it will
+    see (a window that ends 40 ms after the word, no later words). Cached per folder and fold weights."""
+    folds = b"".join(fold_model_path(k).read_bytes() for k in sorted(set(CORPUS_VOICE_FOLDS.values())))
+    key = hashlib.sha256(folds + WORD_MODEL_FEATURES_KEY.encode()).hexdigest()[:12]
+    todo, result = [], {}
+    for folder in folders:
+        index = json.loads((folder / "index.json").read_text())
+        if index["set"] != "dev":
+            raise SystemExit(f"{folder} is the {index['set']!r} set; train on dev only")
+        cache = CACHE_DIR / f"{folder.name}-seed{index['seed']}-streamed-{key}.pkl"
+        if cache.exists():
+            result[folder] = pickle.loads(cache.read_bytes())
+        else:
+            todo.append((folder, cache))
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for (folder, cache), streamed in zip(todo, pool.map(_stream_folder, [f for f, _ in todo]), strict=True):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_bytes(pickle.dumps(streamed))
+            result[folder] = streamed
+    return [u for folder in folders for u in result[folder]]
+
+
+def streamed_word_examples(utterances: list[StreamedUtterance]) -> WordExamples:
+    vectors, errors, skipped, voices = [], [], [], []
+    for utterance in utterances:
+        for truth, (feature, context) in zip(utterance.truths, utterance.decided, strict=True):
+            vectors.append(word_features(feature, "streaming", context))
+            errors.append(truth["error"])
+            skipped.append(feature.decoded is None)
+            voices.append(voice_group(utterance.voice))
+    return WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
 
 
 def voice_group(voice: str) -> str:
@@ -198,9 +265,10 @@ def pick_threshold(
 def train(folders: list[Path]) -> tuple[WordModel, dict]:
     scorer = PronunciationScorer(default_calibration())
     utterances = [u for folder in folders for u in scored_dev_corpus(folder, scorer)]
+    streamed = streamed_word_examples(streamed_dev_corpus(folders))
     heads, report = {}, {}
     for name, features in HEAD_FEATURES.items():
-        examples = word_examples(utterances, name)
+        examples = streamed if name == "streaming" else word_examples(utterances, name)
         labels = examples.labels(HEAD_TARGETS[name])
         hidden_units = HEAD_HIDDEN_UNITS[name]
         probabilities = out_of_voice_probabilities(examples, labels, features, hidden_units)

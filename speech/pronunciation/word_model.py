@@ -3,7 +3,8 @@
 A tiny MLP (trained with torch by `train_word_model` on dev corpora only) over features the scorer already
 has: how the grammar decoded the word (canonical, learner variant, skipped), the variant's rule family and
 in-context evidence, its duration per phone, the skipped word's omission evidence and the speech left in
-its gap, and (whole utterance only) the word's GOP figures relative to the utterance's. Two heads share
+its gap, the neural phone model's CTC evidence, and (whole utterance only) the word's GOP figures
+relative to the utterance's. Two heads share
 the recipe: `full` for `assess`, `streaming` for `StreamingAssessor`, which has no phone loop and so no
 GOP. Inference is a few dot products in numpy; the weights are JSON in speech/data/word_model.json.
 """
@@ -37,6 +38,7 @@ PHONE_MODEL_FEATURES = (
     "ctc_mean_posterior",
     "ctc_min_posterior",
     "ctc_missing",
+    "ctc_variant_share",
 )
 STREAMING_FEATURES = (
     "variant",
@@ -105,6 +107,8 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
         previous, following = utterance.neighbour_skipped(feature.slot.index)
         values["previous_word_skipped"] = float(previous)
     _add_phone_model_features(values, feature, utterance.phone_posterior if utterance else None)
+    if utterance is not None:
+        values["ctc_variant_share"] = utterance.ctc_variant_share
     if head == "full":
         _add_gop_features(values, feature, utterance.word_gop if utterance else None)
         _add_variant_margin_features(values, feature, utterance.variant_margin if utterance else None)
@@ -162,6 +166,10 @@ def _add_phone_model_features(values: dict[str, float], feature: SlotFeature, ty
         values["ctc_posterior_vs_utterance"] = _clip(evidence.mean_phone_posterior - typical, -20.0, 20.0) / 5.0
 
 
+def prefers_variant_share(ctc_variant_margins: list[float]) -> float:
+    return sum(margin > 0 for margin in ctc_variant_margins) / len(ctc_variant_margins) if ctc_variant_margins else 0.0
+
+
 @dataclass(frozen=True)
 class UtteranceContext:
     """What the full head knows of a word's utterance: medians over its decoded words (the voice's and
@@ -174,6 +182,9 @@ class UtteranceContext:
     variant_share: float  # share of the reference words decoded as a learner variant (an accent raises it)
     skipped: tuple[bool, ...]  # per reference word
     phone_posterior: float | None = None  # median of the phone model's mean phone posterior per word
+    # share of the words (streaming: decided so far) for which the phone model prefers a learner variant
+    # to every canonical form; a voice or accent that differs from the reference throughout raises it
+    ctc_variant_share: float = 0.0
 
     @classmethod
     def of(cls, features: list[SlotFeature]) -> UtteranceContext:
@@ -187,12 +198,13 @@ class UtteranceContext:
             variants / max(len(features), 1),
             tuple(f.decoded is None for f in features),
             float(np.median(posteriors)) if posteriors else None,
+            prefers_variant_share([f.phone_model.variant_margin for f in features if f.phone_model is not None]),
         )
 
     @classmethod
-    def so_far(cls, skipped: list[bool]) -> UtteranceContext:
-        """Streaming: only which of the words decided so far were skipped."""
-        return cls(None, None, 0.0, tuple(skipped))
+    def so_far(cls, skipped: list[bool], ctc_variant_margins: list[float]) -> UtteranceContext:
+        """Streaming: which of the words decided so far were skipped, and their phone-model margins."""
+        return cls(None, None, 0.0, tuple(skipped), None, prefers_variant_share(ctc_variant_margins))
 
     def neighbour_skipped(self, index: int) -> tuple[bool, bool]:
         """Whether the reference words before and after `index` were skipped (False at the edges)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from speech.audio import read_wav
-from speech.corpus import ACCENT_VOICES, VOICES, build_corpus, load_corpus, load_sentences
+from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, build_corpus, load_corpus, load_sentences
 from speech.corpus_voices import EspeakVoice, PiperVoice
 from speech.g2p import normalise
 
@@ -75,9 +75,23 @@ def test_annotations_agree_with_the_audio(tiny_corpus):
 
 
 def test_dev_and_eval_differ_in_voices_and_sentences():
-    dev_voices = {v.name for v in VOICES["dev"] + ACCENT_VOICES["dev"]}
+    dev_voices = {v.name for v in VOICES["dev"] + ACCENT_VOICES["dev"] + MORE_DEV_ACCENT_VOICES}
     eval_voices = {v.name for v in VOICES["eval"] + ACCENT_VOICES["eval"]}
     assert not dev_voices & eval_voices
     # espeak variants and piper speakers: not even the same base voice
     assert not {n.split("@")[0] for n in dev_voices} & {n.split("@")[0] for n in eval_voices}
     assert not set(load_sentences("dev")) & set(load_sentences("eval"))
+
+
+def test_the_accents_only_dev_corpus_has_only_accent_voices_reading_their_own_way(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    call_command(
+        "build_corpus", "--set", "dev", "--seed", "6", "--count", "4", "--out", str(tmp_path / "a"), "--accents-only"
+    )
+    corpus = load_corpus(tmp_path / "a")
+    assert {annotation["voice"] for _, annotation in corpus} == {v.name for v in MORE_DEV_ACCENT_VOICES}
+    for _, annotation in corpus:
+        assert all(not word["substituted_phones"] for word in annotation["words"])
+    with pytest.raises(CommandError, match="dev"):
+        call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--accents-only")

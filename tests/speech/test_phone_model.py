@@ -180,3 +180,25 @@ def test_streamed_posteriors_equal_the_whole_utterance_once_final(recognizer):
         assert final <= len(partial) <= len(whole)
         np.testing.assert_allclose(partial[:final], whole[:final], atol=1e-4)
     np.testing.assert_allclose(stream.log_posteriors(), whole[: len(stream.log_posteriors())], atol=1e-4)
+
+
+def test_streaming_decides_every_word_with_phone_evidence_from_a_window_ending_at_the_word():
+    from speech.pronunciation import StreamingAssessor
+
+    audio = reading({"weather": ("W", "EH", "Z", "ER")})
+    pcm = audio.pcm16()
+    assessor = StreamingAssessor(SENTENCE)
+    weather_decided_at = None
+    for offset in range(0, len(pcm), 6400):
+        assessor.push(pcm[offset : offset + 6400])
+        if weather_decided_at is None and len(assessor.decided) > 3:
+            weather_decided_at = offset + 6400
+    assessor.finish()
+    assert [feature.slot.text for feature, _ in assessor.decided] == [w.strip(".").lower() for w in SENTENCE.split()]
+    features = {feature.slot.text: feature for feature, _ in assessor.decided}
+    assert all(f.phone_model is not None for f in features.values())
+    assert features["weather"].phone_model.variant_margin > 3
+    assert weather_decided_at is not None and weather_decided_at < len(pcm) - 6400
+    # the context each word was decided in counts only the words before it
+    shares = [context.ctc_variant_share for _, context in assessor.decided]
+    assert shares[0] == 0.0

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from speech.corpus import ACCENT_VOICES, VOICES, build_corpus
+from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, build_corpus
 
 
 class Command(BaseCommand):
@@ -18,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--out", required=True, help="folder to write into (e.g. var/corpus/dev)")
         parser.add_argument("--count", type=int, default=None, help="utterances (default: 6 per sentence)")
+        parser.add_argument(
+            "--accents-only",
+            action="store_true",
+            help="dev only: correct readings and word-level errors by more accent voices (en-gb-x-gbclan, "
+            "en-gb-x-gbcwmd, en-us-nyc, en)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         corpus_set = str(options["corpus_set"])
@@ -26,9 +32,16 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
             )
+        voices = accent_voices = None
+        if options["accents_only"]:
+            if corpus_set != "dev":
+                raise CommandError("--accents-only builds a dev corpus; the eval accents are part of --set eval")
+            voices, accent_voices = [], MORE_DEV_ACCENT_VOICES
         started = time.perf_counter()
         try:
-            utterances = build_corpus(corpus_set, int(options["seed"]), str(options["out"]), options["count"])
+            utterances = build_corpus(
+                corpus_set, int(options["seed"]), str(options["out"]), options["count"], voices, accent_voices
+            )
         except (RuntimeError, OSError) as error:
             raise CommandError(str(error)) from error
         errors: dict[str, int] = {}
