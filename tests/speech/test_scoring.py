@@ -1,8 +1,8 @@
 """The pronunciation scorer on real models: substitutions, omissions, streaming verdicts, bad input.
 
 Learner readings are rendered with piper's neural voice through exact phoneme input, so "very" said
-as "berry" really contains /b/ where /v/ belongs. (This rendering of "think" as "sink" is *not* flagged:
-the dev-trained word model puts it under its threshold; see docs/speech-scoring.md.)
+as "berry" really contains /b/ where /v/ belongs. ("think" as "sink" was missed before the neural phone
+model; it is flagged now, with the sound heard.)
 """
 
 import os
@@ -55,6 +55,14 @@ def test_substitution_is_flagged_with_the_sound_heard(very_as_berry):
     assert [(p.ipa, p.heard) for p in wrong] == [("v", "b")]
     assert very.accuracy < word(result, "weather").accuracy
     assert [w.text for w in result.words if w.error == "mispronunciation"] == ["very"]
+
+
+def test_think_as_sink_is_flagged_as_the_phone_model_hears_it():
+    result = assess(reading({"think": ("S", "IH", "NG", "K")}), SENTENCE)
+    think = word(result, "think")
+    assert (think.error, think.rule, think.heard_ipa) == ("mispronunciation", "TH>S", "sɪŋk")
+    assert [(p.ipa, p.heard) for p in think.phones if p.heard is not None] == [("θ", "s")]
+    assert [w.text for w in result.words if w.error != "none"] == ["think"]
 
 
 def test_correct_reading_is_not_flagged(correct):
