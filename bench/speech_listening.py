@@ -27,6 +27,7 @@ import torch
 from speech.audio import LEARNER_RATE, Audio
 from speech.g2p import normalise
 from speech.recognizer import streaming_recognizer
+from speech.sequences import edit_distance
 from speech.transcriber import Transcriber
 
 SENTENCES = [
@@ -57,16 +58,6 @@ CHUNK_SECONDS = 0.2
 def words_of(text: str) -> list[str]:
     """Spoken words for scoring: numbers spelled, case and punctuation dropped ("4" and "four" agree)."""
     return [spoken for spoken, _ in normalise(text, "en-us")]
-
-
-def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref_word in enumerate(reference, 1):
-        current = [i]
-        for j, hyp_word in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
-        previous = current
-    return previous[-1]
 
 
 def word_error_rate(pairs: list[tuple[str, str]]) -> float:

@@ -26,6 +26,7 @@ import numpy as np
 
 from speech.audio import Audio
 from speech.phrases import PhraseBank
+from speech.sequences import edit_distance
 from speech.synthesis import SpeechStream, Synthesizer, voice_for
 from speech.teaching import contrast_pair, slow_word
 
@@ -140,15 +141,6 @@ def words_of(text: str) -> list[str]:
     return re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
 
 
-def word_errors(reference: list[str], hypothesis: list[str]) -> int:
-    row = list(range(len(hypothesis) + 1))
-    for i, ref_word in enumerate(reference, 1):
-        previous, row[0] = row[0], i
-        for j, hyp_word in enumerate(hypothesis, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ref_word != hyp_word))
-    return row[-1]
-
-
 def transcriber_for_english():
     try:
         from speech.transcriber import Transcriber
@@ -194,7 +186,7 @@ def round_trip_wer(synthesizer: Synthesizer, recogniser: tuple[str, object]) -> 
         audio = synthesizer.speak(sentence).collect().to(16000)
         heard = recognise(audio)
         reference, hypothesis = words_of(sentence), words_of(heard)
-        sentence_errors = word_errors(reference, hypothesis)
+        sentence_errors = edit_distance(reference, hypothesis)
         errors += sentence_errors
         total += len(reference)
         if sentence_errors:

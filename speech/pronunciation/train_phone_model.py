@@ -56,6 +56,7 @@ from speech.pronunciation.phone_model import (
     greedy_phones,
     log_mel,
 )
+from speech.sequences import edit_distance
 
 ESPEAK_VARIANTS = [
     "m2",
@@ -401,18 +402,9 @@ def phone_error_rate(recognizer: PhoneRecognizer, features: list[np.ndarray], ex
             out = recognizer.net(torch.from_numpy((normalised / recognizer.scale).T.copy())[None])[0].numpy()
             heard = greedy_phones(out)
             expected = [PHONES[label - 1] for label in example.labels]
-            errors += _edit_distance(heard, expected)
+            errors += edit_distance(expected, heard)
             total += len(expected)
     return errors / max(total, 1)
-
-
-def _edit_distance(a: list[str], b: list[str]) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
 
 
 def train(examples: list[Example], epochs: int, seed: int = 1, channels: int = 192) -> tuple[PhoneRecognizer, dict]:

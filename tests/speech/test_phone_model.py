@@ -202,3 +202,12 @@ def test_streaming_decides_every_word_with_phone_evidence_from_a_window_ending_a
     # the context each word was decided in counts only the words before it
     shares = [context.ctc_variant_share for _, context in assessor.decided]
     assert shares[0] == 0.0
+
+
+def test_edit_distance_counts_substitutions_insertions_and_deletions():
+    from speech.sequences import edit_distance
+
+    assert edit_distance(["TH", "IH", "NG", "K"], ["S", "IH", "NG", "K"]) == 1
+    assert edit_distance(["a", "b", "c"], ["a", "c"]) == 1
+    assert edit_distance([], ["x", "y"]) == 2
+    assert edit_distance(["x"], ["x"]) == 0
