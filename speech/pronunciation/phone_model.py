@@ -81,6 +81,9 @@ FRAME_SECONDS = 2 * HOP / LEARNER_RATE  # the network's output frames: 20 ms
 RUNNING_MEAN_WARMUP = 50  # frames over which the running mean moves from its prior to the speaker's
 RUNNING_MEAN_SPAN = 300  # then an exponential mean over about 3 s
 IMPOSSIBLE = -1e4  # log-likelihood of a sequence the frames cannot hold
+LONG_REFERENCE_WORDS = 16  # longer references are judged in windows of 3 + 1 + 3 words
+WINDOW_CONTEXT_WORDS = 3
+CTC_BATCH_CELLS = 20_000_000  # frames x sequences x states per ctc_loss call (about 80 MB of float32)
 
 
 @cache
@@ -261,19 +264,32 @@ def labels(phones: list[str] | tuple[str, ...]) -> list[int]:
 
 
 def sequence_log_likelihoods(log_probs: np.ndarray, sequences: list[list[int]]) -> np.ndarray:
-    """log P(sequence | audio) under CTC for each label sequence (IMPOSSIBLE where it cannot fit)."""
-    if not sequences:
-        return np.zeros(0)
+    """log P(sequence | audio) under CTC for each label sequence (IMPOSSIBLE where it cannot fit).
+
+    Sequences go through torch's ctc_loss in batches whose forward variables (frames x batch x states)
+    stay under CTC_BATCH_CELLS, so a minute of audio with a long reference does not need gigabytes."""
     frames = log_probs.shape[0]
-    batch = torch.from_numpy(np.ascontiguousarray(log_probs))[:, None, :].expand(frames, len(sequences), -1)
-    targets = torch.tensor([label for sequence in sequences for label in sequence], dtype=torch.long)
-    lengths = torch.tensor([len(sequence) for sequence in sequences], dtype=torch.long)
-    with torch.inference_mode():
-        loss = nn.functional.ctc_loss(
-            batch, targets, torch.full((len(sequences),), frames, dtype=torch.long), lengths, reduction="none"
-        )
-    values = -loss.numpy().astype(np.float64)
-    return np.where(np.isfinite(values), values, IMPOSSIBLE)
+    per_sequence = frames * (2 * max((len(s) for s in sequences), default=0) + 1)
+    size = max(1, CTC_BATCH_CELLS // max(per_sequence, 1))
+    source = torch.from_numpy(np.ascontiguousarray(log_probs))[:, None, :]
+    values = []
+    for start in range(0, len(sequences), size):
+        group = sequences[start : start + size]
+        targets = torch.tensor([label for sequence in group for label in sequence], dtype=torch.long)
+        lengths = torch.tensor([len(sequence) for sequence in group], dtype=torch.long)
+        with torch.inference_mode():
+            loss = nn.functional.ctc_loss(
+                source.expand(frames, len(group), -1),
+                targets,
+                torch.full((len(group),), frames, dtype=torch.long),
+                lengths,
+                reduction="none",
+            )
+        values.append(-loss.numpy().astype(np.float64))
+    if not values:
+        return np.zeros(0)
+    result = np.concatenate(values)
+    return np.where(np.isfinite(result), result, IMPOSSIBLE)
 
 
 def align(log_probs: np.ndarray, sequence: list[int]) -> list[tuple[int, int]] | None:
@@ -340,7 +356,56 @@ def word_evidence(
     """Per reference word: `canonical[i]` are its accepted pronunciations, `variants[i]` its learner
     variants (ARPAbet). The base sequence takes each word's best canonical form; every alternative
     changes one word and is scored as a whole sequence, so a word's margins are relative to the same
-    context. Only the words in `judged` (default: all) get variant and omission margins."""
+    context. Only the words in `judged` (default: all) get variant and omission margins. A reference
+    longer than LONG_REFERENCE_WORDS is judged word by word in windows (`_windowed_evidence`)."""
+    if len(canonical) > LONG_REFERENCE_WORDS:
+        return _windowed_evidence(log_probs, canonical, variants, judged)
+    return _sequence_evidence(log_probs, canonical, variants, judged)
+
+
+def _windowed_evidence(
+    log_probs: np.ndarray,
+    canonical: list[list[tuple[str, ...]]],
+    variants: list[list[tuple[str, ...]]],
+    judged: list[int] | None,
+) -> list[WordEvidence]:
+    """Whole-sequence scoring costs frames x reference length per alternative, which grows with the
+    square of a long reading (a minute-long paragraph took 40 s). Here the reference's first forms are
+    aligned once, and each judged word is scored with WINDOW_CONTEXT_WORDS words on each side over the
+    frames between the neighbours of that stretch."""
+    words = len(canonical)
+    flat = [label for forms in canonical for label in labels(forms[0])]
+    spans = align(log_probs, flat)
+    if spans is None:
+        return _sequence_evidence(log_probs, canonical, variants, judged)
+    starts, ends, position = [], [], 0
+    for forms in canonical:
+        word_spans = [span for span in spans[position : position + len(forms[0])] if span[0] >= 0]
+        position += len(forms[0])
+        starts.append(word_spans[0][0] if word_spans else -1)
+        ends.append(word_spans[-1][1] if word_spans else -1)
+    frames = log_probs.shape[0]
+    result: list[WordEvidence | None] = [None] * words
+    for index in range(words) if judged is None else judged:
+        low, high = max(index - WINDOW_CONTEXT_WORDS, 0), min(index + WINDOW_CONTEXT_WORDS + 1, words)
+        first = 0 if low == 0 else (max(ends[low - 1], 0) + max(starts[low], 0) + 1) // 2
+        last = frames if high == words else (max(ends[high - 1], 0) + max(starts[high], 0) + 1) // 2 + 1
+        local = _sequence_evidence(log_probs[first:last], canonical[low:high], variants[low:high], [index - low])
+        evidence = local[index - low]
+        if evidence.start_frame >= 0:
+            evidence.start_frame += first
+            evidence.end_frame += first
+        result[index] = evidence
+    filler = WordEvidence(IMPOSSIBLE, None, 0.0, 0.0, 0.0, -1, -1)
+    return [evidence if evidence is not None else filler for evidence in result]
+
+
+def _sequence_evidence(
+    log_probs: np.ndarray,
+    canonical: list[list[tuple[str, ...]]],
+    variants: list[list[tuple[str, ...]]],
+    judged: list[int] | None,
+) -> list[WordEvidence]:
     words = len(canonical)
     best = [0] * words
     base = [labels(forms[0]) for forms in canonical]

@@ -211,3 +211,23 @@ def test_edit_distance_counts_substitutions_insertions_and_deletions():
     assert edit_distance(["a", "b", "c"], ["a", "c"]) == 1
     assert edit_distance([], ["x", "y"]) == 2
     assert edit_distance(["x"], ["x"]) == 0
+
+
+def test_a_long_reference_is_judged_in_windows_and_bounded_batches(monkeypatch):
+    import speech.pronunciation.phone_model as phone_model
+
+    words = ["think", "very", "weather", "nice"] * 15
+    slots = word_slots(words)
+    said = [list(s.canonical[0]) for s in slots]
+    said[30] = list(slots[30].variants[0][1].phones)  # one word in the middle said as a learner variant
+    log_probs = spelled([p for phones in said for p in phones], frames_per_phone=3)
+    canonical = [list(s.canonical) for s in slots]
+    variants = [[v.phones for _, v in s.variants] for s in slots]
+    evidence = word_evidence(log_probs, canonical, variants)
+    assert len(words) > phone_model.LONG_REFERENCE_WORDS
+    assert evidence[30].variant_margin > 3 and evidence[30].best_variant == 0
+    assert all(e.variant_margin < 0 for i, e in enumerate(evidence) if i != 30)
+    assert evidence[30].start_frame > evidence[29].start_frame > 0
+    monkeypatch.setattr(phone_model, "CTC_BATCH_CELLS", 20_000)  # a few sequences per ctc_loss call
+    batched = word_evidence(log_probs, canonical, variants)
+    assert [round(e.variant_margin, 3) for e in batched] == [round(e.variant_margin, 3) for e in evidence]
