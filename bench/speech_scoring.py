@@ -36,7 +36,9 @@ def streaming_run(corpus: list[tuple[Path, dict]]) -> dict:
     cpu: list[float] = []
     counts = {"tp": 0, "fp": 0, "fn": 0}
     correct = flagged = 0
+    by_voice: dict[str, dict[str, int]] = {}
     for wav, annotation in corpus:
+        voice = by_voice.setdefault(annotation["voice"], {"tp": 0, "fp": 0, "fn": 0, "correct": 0, "flagged": 0})
         pcm = read_wav(wav).pcm16()
         assessor = StreamingAssessor(annotation["text"])
         verdicts = []
@@ -54,13 +56,19 @@ def streaming_run(corpus: list[tuple[Path, dict]]) -> dict:
             if truth["error"] != "omission":
                 delays.append(verdict.decided_at - truth["end"])
             predicted = verdict.error == "mispronunciation"
+            outcome = None
             if truth["error"] == "mispronunciation":
-                counts["tp" if predicted else "fn"] += 1
+                outcome = "tp" if predicted else "fn"
             elif predicted:
-                counts["fp"] += 1
+                outcome = "fp"
+            if outcome is not None:
+                counts[outcome] += 1
+                voice[outcome] += 1
             if truth["error"] == "none":
                 correct += 1
                 flagged += verdict.error != "none"
+                voice["correct"] += 1
+                voice["flagged"] += verdict.error != "none"
     return {
         "delay_median_ms": round(1000 * statistics.median(delays)),
         "delay_p90_ms": round(1000 * percentile(delays, 0.9)),
@@ -69,6 +77,13 @@ def streaming_run(corpus: list[tuple[Path, dict]]) -> dict:
         "chunks": len(cpu),
         "word_mispronunciation": prf(**counts),
         "false_flags_on_correct_words_percent": round(100.0 * flagged / max(correct, 1), 2),
+        "by_voice": {
+            name: {
+                "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],
+                "false_flags_percent": round(100.0 * v["flagged"] / max(v["correct"], 1), 2),
+            }
+            for name, v in sorted(by_voice.items())
+        },
     }
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -252,6 +254,20 @@ class PhoneStream:
         n_final = max((self._n_features - 1 - self.CONTEXT) // 2 + 1, first) - first
         self._final = np.concatenate([self._final, fresh[:n_final]])
         return np.concatenate([self._final, fresh[n_final:]])
+
+
+@contextmanager
+def single_torch_thread() -> Iterator[None]:
+    """Run the enclosed torch work on the calling thread alone. A streaming session's network pass is a
+    few milliseconds on a few dozen frames, where a second intra-op thread costs more CPU than it
+    saves and competes with the other sessions; with torch's OpenMP backend the setting belongs to the
+    calling thread, and it is restored afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @cache

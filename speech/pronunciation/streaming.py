@@ -20,6 +20,7 @@ from speech.pronunciation.phone_model import (
     PhoneStream,
     WordEvidence,
     default_phone_recognizer,
+    single_torch_thread,
     word_evidence,
 )
 from speech.pronunciation.scorer import (
@@ -296,14 +297,15 @@ class StreamingAssessor:
         previous = [d for d in path if d.choice.slot is not None and d.choice.slot < index]
         first = previous[-1].choice.slot if previous else 0
         start = max(previous[-1].start_frame // 2 - 2, 0) if previous else 0
-        log_probs = self._phones.log_posteriors()
-        cut = min(len(log_probs), (end_frame + 1) // 2 + 2)
-        if cut - start < 2:
-            return None
-        slots = self._slots[first : last + 1]
-        canonical = [list(s.canonical) for s in slots]
-        variants = [[variant.phones for _, variant in s.variants] for s in slots]
-        return word_evidence(log_probs[start:cut], canonical, variants, judged=[index - first])[index - first]
+        with single_torch_thread():
+            log_probs = self._phones.log_posteriors()
+            cut = min(len(log_probs), (end_frame + 1) // 2 + 2)
+            if cut - start < 2:
+                return None
+            slots = self._slots[first : last + 1]
+            canonical = [list(s.canonical) for s in slots]
+            variants = [[variant.phones for _, variant in s.variants] for s in slots]
+            return word_evidence(log_probs[start:cut], canonical, variants, judged=[index - first])[index - first]
 
     def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:
         """An omitted word, or one replaced by something else (speech between its neighbours)."""

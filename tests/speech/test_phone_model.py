@@ -231,3 +231,12 @@ def test_a_long_reference_is_judged_in_windows_and_bounded_batches(monkeypatch):
     monkeypatch.setattr(phone_model, "CTC_BATCH_CELLS", 20_000)  # a few sequences per ctc_loss call
     batched = word_evidence(log_probs, canonical, variants)
     assert [round(e.variant_margin, 3) for e in batched] == [round(e.variant_margin, 3) for e in evidence]
+
+
+def test_single_torch_thread_is_restored_afterwards():
+    from speech.pronunciation.phone_model import single_torch_thread
+
+    before = torch.get_num_threads()
+    with single_torch_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
