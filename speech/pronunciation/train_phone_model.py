@@ -497,7 +497,8 @@ def main() -> None:
         out = fold_model_path(fold) if fold else PHONE_MODEL_PATH
         out.parent.mkdir(parents=True, exist_ok=True)
         held_out = sorted(name for name, k in DEV_VOICE_FOLDS.items() if k == fold)
-        recognizer.save(out, source=f"train_phone_model seed {args.seed}, fold {fold} (without {held_out or 'none'})")
+        heard = f"without {', '.join(held_out)}" if held_out else "every training voice"
+        recognizer.save(out, source=f"train_phone_model seed {args.seed}, fold {fold} ({heard})")
         print(
             json.dumps(report | {"fold": fold, "weights": str(out), "bytes": out.stat().st_size}, indent=1), flush=True
         )
