@@ -161,6 +161,9 @@ async def test_an_invalid_lesson_is_refused_with_a_clear_error(personas):
     )
     error = await communicator.receive_json_from(timeout=10)
     assert error["code"] == "bad_lesson" and "kind must be one of" in error["message"]
+    closed = await communicator.receive_output(timeout=10)
+    assert closed["type"] == "websocket.close"
+    await communicator.disconnect()  # the client's side of the close, so nothing is left running
 
 
 async def test_a_resumed_lesson_goes_on_from_the_item_it_was_on(personas):
