@@ -95,7 +95,7 @@ class SlotFeature:
     # whole utterance, decoded words only: best learner variant minus best canonical form, per frame, in
     # context, whichever form the grammar chose (see VariantEvidence.best_variant_margin)
     variant_margin: float | None = None
-    phone_model: WordEvidence | None = None  # the neural phone recogniser's view (whole utterance only)
+    phone_model: WordEvidence | None = None  # the neural phone recogniser's view (streaming: in a window)
 
     @property
     def word_gop(self) -> float | None:
@@ -444,11 +444,11 @@ def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: 
     slot, decoded = feature.slot, feature.decoded
     canonical = slot.canonical[0]
     if decision.variant is not None:
-        canonical = _edited_from(decision.variant, slot) or canonical
+        canonical = edited_from(decision.variant, slot) or canonical
     elif decoded is not None and decoded.choice.kind == "canonical":
         canonical = decoded.choice.phones
     elif decoded is not None and decoded.choice.variant is not None:
-        canonical = _edited_from(decoded.choice.variant, slot) or canonical
+        canonical = edited_from(decoded.choice.variant, slot) or canonical
     if decoded is None:
         start, end = round(feature.gap[0] * FRAME_SECONDS, 2), round(feature.gap[1] * FRAME_SECONDS, 2)
         if decision.error == "omission":
@@ -477,7 +477,8 @@ def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: 
     )
 
 
-def _edited_from(variant: LearnerVariant, slot: WordSlot) -> tuple[str, ...] | None:
+def edited_from(variant: LearnerVariant, slot: WordSlot) -> tuple[str, ...] | None:
+    """The canonical pronunciation of the slot that the learner variant edits."""
     for which, candidate in slot.variants:
         if candidate == variant:
             return slot.canonical[which]

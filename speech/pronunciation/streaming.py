@@ -28,6 +28,7 @@ from speech.pronunciation.scorer import (
     SlotFeature,
     add_gap_speech,
     decide_slot,
+    edited_from,
     is_insertion,
     reference_words,
     shared_evidence,
@@ -116,8 +117,6 @@ class StreamingAssessor:
         self._pcm = bytearray()
         self._phones = PhoneStream(self._phone_recognizer)
         self._next_slot = 0
-        self._words_skipped: list[bool] = []  # per reference word decided so far: did the grammar skip it
-        self._ctc_variant_margins: list[float] = []  # the phone model's variant margins of those words
         # each decided reference word's features and the context it was decided in (what the streaming
         # head is trained on: train_word_model.streamed_dev_corpus)
         self.decided: list[tuple[SlotFeature, UtteranceContext]] = []
@@ -144,9 +143,10 @@ class StreamingAssessor:
         """Feed the next chunk (PCM16 little-endian, 16 kHz mono); returns verdicts that became final."""
         if not self._in_utterance:
             raise RuntimeError("the utterance is finished; call reset() to start again")
-        self._pcm.extend(pcm)
-        self._phones.push(pcm16_to_float(bytes(pcm)))
-        self._decoder.process_raw(bytes(pcm), False, False)
+        chunk = bytes(pcm)
+        self._pcm.extend(chunk)
+        self._phones.push(pcm16_to_float(chunk))
+        self._decoder.process_raw(chunk, False, False)
         return self._finalise(final=False)
 
     def finish(self) -> list[WordVerdict]:
@@ -261,12 +261,13 @@ class StreamingAssessor:
             )
             feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
         feature.phone_model = self._phone_evidence(index, index, decoded.end_frame, path)
-        decision = decide_slot(feature, self.word_model, "streaming", self._context())
-        self._note_decided(feature, skipped=False)
+        context = self._context()
+        decision = decide_slot(feature, self.word_model, "streaming", context)
+        self.decided.append((feature, context))
         flagged = decision.error == "mispronunciation"
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         if decision.variant is not None:
-            expected = next((slot.canonical[which] for which, v in slot.variants if v == decision.variant), expected)
+            expected = edited_from(decision.variant, slot) or expected
         return WordVerdict(
             index=index,
             text=slot.text,
@@ -281,13 +282,12 @@ class StreamingAssessor:
         )
 
     def _context(self) -> UtteranceContext:
-        return UtteranceContext.so_far(self._words_skipped, self._ctc_variant_margins)
-
-    def _note_decided(self, feature: SlotFeature, skipped: bool) -> None:
-        self.decided.append((feature, self._context()))
-        self._words_skipped.append(skipped)
-        if feature.phone_model is not None:
-            self._ctc_variant_margins.append(feature.phone_model.variant_margin)
+        """What is known of the utterance from the words decided so far."""
+        features = [feature for feature, _ in self.decided]
+        return UtteranceContext.so_far(
+            [f.decoded is None for f in features],
+            [f.phone_model.variant_margin for f in features if f.phone_model is not None],
+        )
 
     def _phone_evidence(self, index: int, last: int, end_frame: int, path: list[DecodedWord]) -> WordEvidence | None:
         """The phone model's evidence on reference word `index`, over a short window: from the start of
@@ -317,8 +317,9 @@ class StreamingAssessor:
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         if following is not None:
             feature.phone_model = self._phone_evidence(index, following.choice.slot, following.end_frame, path)
-        decision = decide_slot(feature, self.word_model, "streaming", self._context())
-        self._note_decided(feature, skipped=True)
+        context = self._context()
+        decision = decide_slot(feature, self.word_model, "streaming", context)
+        self.decided.append((feature, context))
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
             index=index,

@@ -43,7 +43,7 @@ from torch import nn
 
 from speech.audio import LEARNER_RATE, read_wav, resample
 from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, load_sentences
-from speech.corpus_voices import EspeakVoice, FestivalVoice, PiperVoice, SpokenWord, _finish
+from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, SpokenWord, _finish
 from speech.g2p import cmudict_pronunciations, normalise
 from speech.pronunciation.learner_variants import learner_variants
 from speech.pronunciation.phone_model import (
@@ -228,13 +228,21 @@ def _examples(voice: str, samples: list[np.ndarray], phone_lists: list[list[str]
     return out
 
 
+def _rendered(groups: list[tuple[CorpusVoice, list[list[SpokenWord]]]]) -> tuple[list[np.ndarray], list[list[str]]]:
+    """Each group of exact-phone utterances rendered by its voice: samples and phone labels, in order."""
+    samples, phones = [], []
+    for voice, group in groups:
+        samples += [audio.samples for audio in voice.render(group)]
+        phones += [[phone for word in words for phone in word.phones] for words in group]
+    return samples, phones
+
+
 def espeak_examples(variant: str, count: int, seed: int) -> list[Example]:
     rng = random.Random(f"{seed}-{variant}")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
     voice = EspeakVoice(f"en-us+{variant}", words_per_minute=rng.randint(135, 185), pitch=rng.randint(35, 65))
-    rendered = voice.render([list(words) for words in utterances])
-    phones = [[p for w in words for p in w.phones] for words in utterances]
-    return _examples(voice.name, [a.samples for a in rendered], phones, rng.randint(0, 2**31))
+    samples, phones = _rendered([(voice, utterances)])
+    return _examples(voice.name, samples, phones, rng.randint(0, 2**31))
 
 
 def flite_phones(printed: str) -> list[str]:
@@ -286,29 +294,23 @@ def flite_examples(voice: str, count: int, seed: int) -> list[Example]:
 def piper_examples(count: int, seed: int) -> list[Example]:
     rng = random.Random(f"{seed}-piper")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
-    samples = []
-    for part, length_scale in enumerate(PIPER_LENGTH_SCALES):
-        group = utterances[part :: len(PIPER_LENGTH_SCALES)]
-        samples += [a.samples for a in PiperVoice(length_scale=length_scale).render([list(u) for u in group])]
-    ordered = [u for part in range(len(PIPER_LENGTH_SCALES)) for u in utterances[part :: len(PIPER_LENGTH_SCALES)]]
-    phones = [[p for w in words for p in w.phones] for words in ordered]
+    speeds = len(PIPER_LENGTH_SCALES)
+    samples, phones = _rendered(
+        [(PiperVoice(length_scale=scale), utterances[part::speeds]) for part, scale in enumerate(PIPER_LENGTH_SCALES)]
+    )
     return _examples("piper:joe", samples, phones, rng.randint(0, 2**31))
 
 
 def festival_examples(voice: str, count: int, seed: int) -> list[Example]:
     rng = random.Random(f"{seed}-festival-{voice}")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
-    samples = []
-    for stretch in (0.9, 1.0, 1.15):
-        group = (
-            utterances[: count // 3]
-            if stretch == 0.9
-            else utterances[count // 3 : 2 * count // 3]
-            if stretch == 1.0
-            else utterances[2 * count // 3 :]
-        )
-        samples += [a.samples for a in FestivalVoice(voice, duration_stretch=stretch).render([list(u) for u in group])]
-    phones = [[p for w in words for p in w.phones] for words in utterances]
+    thirds = [utterances[: count // 3], utterances[count // 3 : 2 * count // 3], utterances[2 * count // 3 :]]
+    samples, phones = _rendered(
+        [
+            (FestivalVoice(voice, duration_stretch=stretch), part)
+            for stretch, part in zip((0.9, 1.0, 1.15), thirds, strict=True)
+        ]
+    )
     return _examples(f"festival:{voice}", samples, phones, rng.randint(0, 2**31))
 
 
