@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speech.audio import read_wav
-from speech.corpus import load_corpus
+from speech.corpus import load_corpus, speaker_accent
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import detection_metrics, percentile, prf, score_corpus
 from speech.pronunciation.scorer import PronunciationScorer
@@ -31,7 +31,7 @@ from speech.pronunciation.streaming import StreamingAssessor
 CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
 
 
-def streaming_run(corpus: list[tuple[Path, dict]]) -> dict:
+def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False) -> dict:
     delays: list[float] = []
     cpu: list[float] = []
     counts = {"tp": 0, "fp": 0, "fn": 0}
@@ -40,7 +40,8 @@ def streaming_run(corpus: list[tuple[Path, dict]]) -> dict:
     for wav, annotation in corpus:
         voice = by_voice.setdefault(annotation["voice"], {"tp": 0, "fp": 0, "fn": 0, "correct": 0, "flagged": 0})
         pcm = read_wav(wav).pcm16()
-        assessor = StreamingAssessor(annotation["text"])
+        accent = speaker_accent(annotation["voice"]) if speaker_accents else None
+        assessor = StreamingAssessor(annotation["text"], accent=accent)
         verdicts = []
         for offset in range(0, len(pcm), CHUNK_BYTES):
             started = time.process_time()
@@ -92,6 +93,11 @@ def main() -> None:
     parser.add_argument("--corpus", default="var/corpus/eval")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3, help="streaming runs; timing figures are their median")
+    parser.add_argument(
+        "--speaker-accents",
+        action="store_true",
+        help="score each accent voice with its accent set, as its learner would set it (the US voices: none)",
+    )
     args = parser.parse_args()
     index = json.loads((Path(args.corpus) / "index.json").read_text())
     if index["set"] != "eval":
@@ -99,20 +105,21 @@ def main() -> None:
     calibration = default_calibration()
     scorer = PronunciationScorer(calibration)
     started = time.perf_counter()
-    utterances = score_corpus(args.corpus, scorer, limit=args.limit)
+    utterances = score_corpus(args.corpus, scorer, limit=args.limit, speaker_accents=args.speaker_accents)
     whole_seconds = time.perf_counter() - started
     audio_seconds = sum(u.features.n_frames for u in utterances) * 0.01
     result = {
         "corpus": args.corpus,
         "voices": index["voices"],
         "calibration": calibration.source,
+        "speaker_accents": args.speaker_accents,
         "utterances": len(utterances),
         "cpu_count": os.cpu_count(),
         "whole_utterance": detection_metrics(utterances, calibration)
         | {"real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)},
     }
     corpus = load_corpus(args.corpus)[: args.limit]
-    runs = [streaming_run(corpus) for _ in range(max(args.repeat, 1))]
+    runs = [streaming_run(corpus, args.speaker_accents) for _ in range(max(args.repeat, 1))]
     streaming = runs[0] | {
         key: statistics.median(run[key] for run in runs)
         for key in ("delay_median_ms", "delay_p90_ms", "cpu_per_chunk_median_ms", "cpu_per_chunk_p95_ms")

@@ -27,7 +27,7 @@ import numpy as np
 
 from speech.audio import LEARNER_RATE, Audio, write_wav
 from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, Segment, SpokenWord
-from speech.g2p import arpabet_to_ipa, cmudict_pronunciations, normalise
+from speech.g2p import ENGLISH_ACCENTS, arpabet_to_ipa, cmudict_pronunciations, normalise
 from speech.pronunciation.learner_variants import learner_variants
 from speech.pronunciation.sphinx import ensure_word, force_align, new_decoder, pronunciation_name
 
@@ -63,6 +63,17 @@ MORE_DEV_ACCENT_VOICES: list[CorpusVoice] = [
     EspeakVoice("en-us-nyc", words_per_minute=165),
     EspeakVoice("en", words_per_minute=155),
 ]
+
+
+def speaker_accent(voice_name: str) -> str | None:
+    """The accent a corpus voice speaks with, as its learner would set it (None: the US reference)."""
+    if not voice_name.startswith("espeak:"):
+        return None  # piper joe and the Festival voices are American
+    variant = voice_name.removeprefix("espeak:").split("@")[0].split("+")[0]
+    variant = "en-gb" if variant == "en" else variant
+    return variant if variant in ENGLISH_ACCENTS else None
+
+
 FILLERS = {"uh": ("AH",), "um": ("AH", "M")}
 INSERTED_WORDS = ("really", "just", "the", "a", "so", "well", "very", "and")
 SUBSTITUTE_WORDS = (

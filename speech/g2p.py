@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -448,6 +449,57 @@ def pronounce(text: str, lang: str = DEFAULT_LANG) -> Pronunciation:
                 arpabet = None
         words.append(WordPron(spoken, phones, arpabet, "espeak", written))
     return Pronunciation(lang=lang, words=words, fallback_words=fallback_words)
+
+
+# Native English accents a learner may speak with: their own forms of a word are accepted on top of the
+# US reference (the codes are espeak-ng's, whose rules give each accent's forms).
+ENGLISH_ACCENTS: dict[str, str] = {
+    "en-gb": "British (southern England)",
+    "en-gb-x-rp": "British (Received Pronunciation)",
+    "en-gb-scotland": "Scottish",
+    "en-gb-x-gbclan": "Northern English (Lancaster)",
+    "en-gb-x-gbcwmd": "West Midlands",
+    "en-029": "Caribbean",
+    "en-us-nyc": "New York City",
+}
+
+
+class UnknownAccentError(ValueError):
+    def __init__(self, accent: str) -> None:
+        super().__init__(f"unknown accent {accent!r}; known: {', '.join(ENGLISH_ACCENTS)}")
+        self.accent = accent
+
+
+def check_accent(accent: str | None) -> None:
+    if accent is not None and accent not in ENGLISH_ACCENTS:
+        raise UnknownAccentError(accent)
+
+
+def _nearest_arpabet(phone: str) -> list[str]:
+    """ARPAbet for one IPA phone of an accent, dropping what ARPAbet cannot write (dental t̪ -> T,
+    length, a trailing glide: ɑə -> AA); raises ValueError if even the bare letter has no equivalent."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", phone) if not unicodedata.combining(c))
+    for candidate in dict.fromkeys((phone, plain, plain.replace("ː", ""), plain[:1])):
+        if candidate:
+            try:
+                return ipa_to_arpabet([candidate], stress_digits=False)
+            except ValueError:
+                continue
+    raise ValueError(f"IPA symbol {phone!r} has no ARPAbet equivalent")
+
+
+@cache
+def accent_arpabet(word: str, accent: str) -> tuple[str, ...] | None:
+    """The word as espeak-ng says it in `accent`, in ARPAbet (None if it does not map)."""
+    check_accent(accent)
+    spoken = normalise(word, "en")
+    if len(spoken) != 1:
+        return None
+    (phones,) = espeak_phones([spoken[0][0]], accent)
+    try:
+        return tuple(arpa for phone in phones for arpa in _nearest_arpabet(phone)) or None
+    except ValueError:
+        return None
 
 
 def ipa(text: str, lang: str = DEFAULT_LANG) -> str:

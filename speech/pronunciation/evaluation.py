@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from speech.audio import read_wav
-from speech.corpus import load_corpus
+from speech.corpus import load_corpus, speaker_accent
 from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration
 from speech.pronunciation.scorer import (
@@ -41,13 +41,19 @@ class ScoredUtterance:
 
 
 def score_corpus(
-    folder: str | Path, scorer: PronunciationScorer, weights: GrammarWeights | None = None, limit: int | None = None
+    folder: str | Path,
+    scorer: PronunciationScorer,
+    weights: GrammarWeights | None = None,
+    limit: int | None = None,
+    speaker_accents: bool = False,
 ) -> list[ScoredUtterance]:
+    """With `speaker_accents`, each voice is scored with its own accent set, as its learner would set it."""
     result = []
     for wav, annotation in load_corpus(folder)[:limit]:
         audio = read_wav(wav)
         reference = [w["word"] for w in annotation["words"] if w["error"] != "insertion"]
-        features = scorer.extract_features(audio, reference, weights)
+        accent = speaker_accent(annotation["voice"]) if speaker_accents else None
+        features = scorer.extract_features(audio, reference, weights, accent)
         result.append(ScoredUtterance(annotation["id"], annotation["voice"], annotation, features))
     return result
 

@@ -26,7 +26,7 @@ import numpy as np
 import pocketsphinx
 
 from speech.audio import LEARNER_RATE, Audio
-from speech.g2p import arpabet_to_ipa, normalise
+from speech.g2p import arpabet_to_ipa, check_accent, normalise
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.learner_variants import LearnerVariant, PhoneEdit
 from speech.pronunciation.phone_model import PhoneRecognizer, WordEvidence, default_phone_recognizer, word_evidence
@@ -264,11 +264,11 @@ class PronunciationScorer:
         self.lock = threading.Lock()
 
     def extract_features(
-        self, audio: Audio, words: list[str], weights: GrammarWeights | None = None
+        self, audio: Audio, words: list[str], weights: GrammarWeights | None = None, accent: str | None = None
     ) -> UtteranceFeatures:
         audio = audio if audio.rate == LEARNER_RATE else audio.to(LEARNER_RATE)
         pcm = audio.pcm16()
-        slots = word_slots(words)
+        slots = word_slots(words, accent)
         grammar = build_grammar(self.decoder, slots, weights or self.calibration.grammar)
         self.decoder.activate_search(grammar.name)
         self.decoder.start_utt()
@@ -607,19 +607,21 @@ def shared_scorer() -> PronunciationScorer:
     return PronunciationScorer()
 
 
-def assess(audio: Audio, reference_text: str | None, lang: str = "en-us") -> Assessment:
-    """Score an utterance against its reference text; with no reference, against what was recognised."""
+def assess(audio: Audio, reference_text: str | None, lang: str = "en-us", accent: str | None = None) -> Assessment:
+    """Score an utterance against its reference text; with no reference, against what was recognised.
+    With an `accent` (a key of ENGLISH_ACCENTS), that accent's own forms of each word count as correct."""
     check_language(lang)
+    check_accent(accent)
     scorer = shared_scorer()
     with scorer.lock:
         if reference_text is None:
             from speech.pronunciation.unscripted import recognise_words
 
             words = recognise_words(audio)
-            features = scorer.extract_features(audio, words)
+            features = scorer.extract_features(audio, words, accent=accent)
             return build_assessment(features, scorer.calibration, " ".join(words), lang, unscripted=True)
         words = reference_words(reference_text)
         if not words:
             raise ValueError("the reference text has no words")
-        features = scorer.extract_features(audio, words)
+        features = scorer.extract_features(audio, words, accent=accent)
         return build_assessment(features, scorer.calibration, reference_text, lang)

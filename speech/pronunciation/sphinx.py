@@ -18,7 +18,7 @@ from functools import cache
 
 import pocketsphinx
 
-from speech.g2p import cmudict_pronunciations, pronounce
+from speech.g2p import accent_arpabet, cmudict_pronunciations, pronounce
 from speech.pronunciation.learner_variants import LearnerVariant, learner_variants
 
 FRAME_SECONDS = 0.01
@@ -129,7 +129,9 @@ def non_rhotic(pron: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(result)
 
 
-def word_slots(words: list[str]) -> list[WordSlot]:
+def word_slots(words: list[str], accent: str | None = None) -> list[WordSlot]:
+    """Each word's accepted forms (CMUdict, r-less, and with an `accent` that accent's own form) and its
+    learner variants (of the first two US forms, never an accepted form)."""
     slots = []
     for index, word in enumerate(words):
         prons = tuple(tuple(p) for p in cmudict_pronunciations(word))
@@ -139,11 +141,13 @@ def word_slots(words: list[str]) -> list[WordSlot]:
                 prons = (tuple(fallback[0].arpabet),)
         if not prons:
             raise UnknownWordError(f"no English pronunciation known for {word!r}")
-        prons = prons + tuple(p for p in dict.fromkeys(non_rhotic(pron) for pron in prons) if p not in prons)
+        us_forms = prons + tuple(p for p in dict.fromkeys(non_rhotic(pron) for pron in prons) if p not in prons)
+        accented = accent_arpabet(word, accent) if accent else None
+        prons = us_forms + ((accented,) if accented and accented not in us_forms else ())
         canon = set(prons)
         variants = []
         seen: set[tuple[str, ...]] = set()
-        for which, pron in enumerate(prons[:2]):
+        for which, pron in enumerate(us_forms[:2]):
             for variant in learner_variants(pron):
                 if variant.phones not in canon and variant.phones not in seen:
                     seen.add(variant.phones)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
-from speech.g2p import arpabet_to_ipa
+from speech.g2p import arpabet_to_ipa, check_accent
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.phone_model import (
     PhoneRecognizer,
@@ -84,10 +84,13 @@ class StreamingAssessor:
         pause_frames: int = DEFAULT_PAUSE_FRAMES,
         word_model: WordModel | None = None,
         phone_recognizer: PhoneRecognizer | None = None,
+        accent: str | None = None,
     ) -> None:
         check_language(lang)
+        check_accent(accent)
         self.reference_text = reference_text
         self.lang = lang
+        self.accent = accent
         self.calibration = calibration or default_calibration()
         self.word_model = word_model or default_word_model()
         self.hold_frames = hold_frames
@@ -98,7 +101,7 @@ class StreamingAssessor:
         self._decoder = new_decoder()
         self._evidence = shared_evidence()
         self._phone_recognizer = phone_recognizer or default_phone_recognizer()
-        self._slots = word_slots(words)
+        self._slots = word_slots(words, accent)
         self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
         self._decoder.activate_search(self._grammar.name)
         self._pcm = bytearray()
