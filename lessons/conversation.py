@@ -27,6 +27,7 @@ def plan_for(user: User, lesson_id: int) -> LessonPlan:
         items=tuple(_planned(lesson, item) for item in items),
         patience=min(3.0, max(0.5, lesson.patience)),
         title=lesson.title,
+        accent=user.accent or None,
     )
 
 

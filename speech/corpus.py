@@ -25,9 +25,10 @@ from typing import Literal
 
 import numpy as np
 
+from speech.accents import ENGLISH_ACCENTS
 from speech.audio import LEARNER_RATE, Audio, write_wav
 from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, Segment, SpokenWord
-from speech.g2p import ENGLISH_ACCENTS, arpabet_to_ipa, cmudict_pronunciations, normalise
+from speech.g2p import arpabet_to_ipa, cmudict_pronunciations, normalise
 from speech.pronunciation.learner_variants import learner_variants
 from speech.pronunciation.sphinx import ensure_word, force_align, new_decoder, pronunciation_name
 

@@ -25,6 +25,8 @@ from phonemizer.backend import EspeakBackend
 from phonemizer.backend.espeak.wrapper import EspeakWrapper
 from phonemizer.separator import Separator
 
+from speech.accents import check_accent
+
 DEFAULT_LANG = "en-us"
 # CMUdict is American: other Englishes (en-gb, en-gb-scotland, ...) get espeak-ng's accent-specific phones,
 # so that a learner copying a British model is not judged against US vowels.
@@ -449,30 +451,6 @@ def pronounce(text: str, lang: str = DEFAULT_LANG) -> Pronunciation:
                 arpabet = None
         words.append(WordPron(spoken, phones, arpabet, "espeak", written))
     return Pronunciation(lang=lang, words=words, fallback_words=fallback_words)
-
-
-# Native English accents a learner may speak with: their own forms of a word are accepted on top of the
-# US reference (the codes are espeak-ng's, whose rules give each accent's forms).
-ENGLISH_ACCENTS: dict[str, str] = {
-    "en-gb": "British (southern England)",
-    "en-gb-x-rp": "British (Received Pronunciation)",
-    "en-gb-scotland": "Scottish",
-    "en-gb-x-gbclan": "Northern English (Lancaster)",
-    "en-gb-x-gbcwmd": "West Midlands",
-    "en-029": "Caribbean",
-    "en-us-nyc": "New York City",
-}
-
-
-class UnknownAccentError(ValueError):
-    def __init__(self, accent: str) -> None:
-        super().__init__(f"unknown accent {accent!r}; known: {', '.join(ENGLISH_ACCENTS)}")
-        self.accent = accent
-
-
-def check_accent(accent: str | None) -> None:
-    if accent is not None and accent not in ENGLISH_ACCENTS:
-        raise UnknownAccentError(accent)
 
 
 def _nearest_arpabet(phone: str) -> list[str]:

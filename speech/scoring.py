@@ -4,11 +4,13 @@ The implementation lives in the `speech.pronunciation` package.
 """
 
 from speech.pronunciation import (
+    ENGLISH_ACCENTS,
     SUPPORTED_LANGUAGES,
     Assessment,
     Fluency,
     PhoneAssessment,
     StreamingAssessor,
+    UnknownAccentError,
     UnknownWordError,
     UnsupportedLanguageError,
     WordAssessment,
@@ -17,11 +19,13 @@ from speech.pronunciation import (
 )
 
 __all__ = [
+    "ENGLISH_ACCENTS",
     "SUPPORTED_LANGUAGES",
     "Assessment",
     "Fluency",
     "PhoneAssessment",
     "StreamingAssessor",
+    "UnknownAccentError",
     "UnknownWordError",
     "UnsupportedLanguageError",
     "WordAssessment",

@@ -19,3 +19,10 @@ class CreateClassForm(forms.Form):
 
 class JoinClassForm(forms.Form):
     code = forms.CharField(max_length=16, label="Join code")
+
+
+class AccentForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("accent",)
+        labels = {"accent": "Your English accent"}

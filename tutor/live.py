@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
@@ -356,7 +356,8 @@ def _lesson_plan(user: User, hello):
         if hello.lesson_id is not None:
             return plan_for(user, hello.lesson_id)
         if hello.lesson is not None:
-            return LessonPlan.from_dict(hello.lesson)
+            plan = LessonPlan.from_dict(hello.lesson)
+            return plan if plan.accent else replace(plan, accent=user.accent or None)
     except (LessonPlanError, LessonUnavailable) as error:
         raise ProtocolError("bad_lesson", str(error)) from None
     return None

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from speech.accents import ENGLISH_ACCENTS
+
 
 class User(AbstractUser):
     class Role(models.TextChoices):
@@ -11,6 +13,12 @@ class User(AbstractUser):
         TEACHER = "teacher", "Teacher"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.LEARNER)
+    accent = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[("", "American (the reference)"), *ENGLISH_ACCENTS.items()],
+        help_text="Your own English accent: its forms of each word count as correct, as American ones do.",
+    )
 
     @property
     def is_teacher(self) -> bool:

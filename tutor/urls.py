@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("accounts/settings/", views.account_settings, name="account_settings"),
     path("classes/new/", views.create_class, name="create_class"),
     path("classes/join/", views.join_class, name="join_class"),
     path("classes/<int:pk>/", views.class_detail, name="class_detail"),

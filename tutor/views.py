@@ -11,7 +11,7 @@ from lessons import classes
 from lessons.models import Classroom
 from speech.audio import wav_bytes
 
-from .forms import CreateClassForm, JoinClassForm, SignupForm
+from .forms import AccentForm, CreateClassForm, JoinClassForm, SignupForm
 from .models import ConversationSession
 from .sessions import audio_path, sessions_visible_to
 
@@ -40,6 +40,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sessions": sessions_visible_to(request.user).select_related("user")[:20],
     }
     return render(request, "tutor/dashboard.html", context)
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own settings: the accent the tutor accepts from them."""
+    form = AccentForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Saved. The tutor now accepts your accent's own forms.")
+            return redirect("account_settings")
+        messages.error(request, "Not saved: choose an accent from the list.")
+    return render(request, "tutor/account_settings.html", {"form": form})
 
 
 @login_required

@@ -3,6 +3,7 @@
 See docs/speech-scoring.md for the method, the JSON schema and measured figures.
 """
 
+from speech.accents import ENGLISH_ACCENTS, UnknownAccentError
 from speech.pronunciation.scorer import PronunciationScorer, assess
 from speech.pronunciation.sphinx import UnknownWordError
 from speech.pronunciation.streaming import StreamingAssessor
@@ -17,12 +18,14 @@ from speech.pronunciation.types import (
 )
 
 __all__ = [
+    "ENGLISH_ACCENTS",
     "SUPPORTED_LANGUAGES",
     "Assessment",
     "Fluency",
     "PhoneAssessment",
     "PronunciationScorer",
     "StreamingAssessor",
+    "UnknownAccentError",
     "UnknownWordError",
     "UnsupportedLanguageError",
     "WordAssessment",

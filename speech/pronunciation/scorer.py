@@ -25,8 +25,9 @@ from functools import cache
 import numpy as np
 import pocketsphinx
 
+from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio
-from speech.g2p import arpabet_to_ipa, check_accent, normalise
+from speech.g2p import arpabet_to_ipa, normalise
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.learner_variants import LearnerVariant, PhoneEdit
 from speech.pronunciation.phone_model import PhoneRecognizer, WordEvidence, default_phone_recognizer, word_evidence
@@ -398,7 +399,12 @@ def phone_accuracy(gop: float, calibration: Calibration) -> float:
 
 
 def build_assessment(
-    features: UtteranceFeatures, calibration: Calibration, reference_text: str, lang: str, unscripted: bool = False
+    features: UtteranceFeatures,
+    calibration: Calibration,
+    reference_text: str,
+    lang: str,
+    unscripted: bool = False,
+    accent: str | None = None,
 ) -> Assessment:
     word_model = default_word_model()
     levels = UtteranceContext.of(features.slots)
@@ -437,6 +443,7 @@ def build_assessment(
         completeness=round(completeness, 1),
         overall=round(overall, 1),
         duration=round(features.n_frames * FRAME_SECONDS, 2),
+        accent=accent,
     )
 
 
@@ -619,9 +626,9 @@ def assess(audio: Audio, reference_text: str | None, lang: str = "en-us", accent
 
             words = recognise_words(audio)
             features = scorer.extract_features(audio, words, accent=accent)
-            return build_assessment(features, scorer.calibration, " ".join(words), lang, unscripted=True)
+            return build_assessment(features, scorer.calibration, " ".join(words), lang, unscripted=True, accent=accent)
         words = reference_words(reference_text)
         if not words:
             raise ValueError("the reference text has no words")
         features = scorer.extract_features(audio, words, accent=accent)
-        return build_assessment(features, scorer.calibration, reference_text, lang)
+        return build_assessment(features, scorer.calibration, reference_text, lang, accent=accent)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 
+from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
-from speech.g2p import arpabet_to_ipa, check_accent
+from speech.g2p import arpabet_to_ipa
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.phone_model import (
     PhoneRecognizer,

@@ -67,6 +67,7 @@ class Assessment:
     completeness: float
     overall: float
     duration: float
+    accent: str | None = None  # the learner's native accent whose own forms counted as correct
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -98,6 +98,17 @@ class EngineStats:
         }
 
 
+def streaming_assessor_for(plan: LessonPlan, item: LessonItem) -> StreamingAssessor | None:
+    """Word verdicts for a reading item, in the plan's language and the learner's accent."""
+    if item.kind != "repeat":
+        return None
+    try:
+        return StreamingAssessor(item.text, plan.lang, accent=plan.accent)
+    except (UnsupportedLanguageError, UnknownWordError, ValueError) as error:
+        log.warning("no streaming verdicts for %r: %s", item.text, error)
+        return None
+
+
 class ConversationEngine:
     def __init__(
         self,
@@ -510,18 +521,9 @@ class ConversationEngine:
         """Build an item's decoder ahead of time, beside the session's listening thread, never in it."""
         if index not in self._assessors:
             self._assessors[index] = asyncio.ensure_future(
-                asyncio.to_thread(self._assessor_for, self.plan.items[index])
+                asyncio.to_thread(streaming_assessor_for, self.plan, self.plan.items[index])
             )
         return self._assessors[index]
-
-    def _assessor_for(self, item: LessonItem) -> StreamingAssessor | None:
-        if item.kind != "repeat":
-            return None
-        try:
-            return StreamingAssessor(item.text, self.plan.lang)
-        except (UnsupportedLanguageError, UnknownWordError, ValueError) as error:
-            log.warning("no streaming verdicts for %r: %s", item.text, error)
-            return None
 
     async def _close_lesson(self) -> None:
         self._done = True

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from speech.accents import ENGLISH_ACCENTS
+
 ITEM_KINDS = ("repeat", "question", "free")
 CORRECTION_POLICIES = ("off", "at_pause", "immediate")
 MAX_ITEMS = 50
@@ -47,6 +49,7 @@ class LessonPlan:
     greeting: str = "Hi! Let's practise."
     closing: str = "That's all for today. Well done!"
     extra: dict = field(default_factory=dict)
+    accent: str | None = None  # the learner's native accent (speech.accents), accepted by the scorer
 
     @classmethod
     def from_dict(cls, data: Any) -> LessonPlan:
@@ -63,11 +66,15 @@ class LessonPlan:
         patience = data.get("patience", 1.0)
         if not isinstance(patience, int | float) or not 0.5 <= patience <= 3.0:
             raise LessonPlanError("patience must be a number between 0.5 and 3")
+        accent = data.get("accent") or None
+        if accent is not None and accent not in ENGLISH_ACCENTS:
+            raise LessonPlanError(f"accent must be one of {', '.join(ENGLISH_ACCENTS)}")
         return cls(
             lang=lang,
             items=tuple(_item(index, raw) for index, raw in enumerate(raw_items)),
             patience=float(patience),
             title=_text(data.get("title", ""), "title"),
+            accent=accent,
         )
 
 

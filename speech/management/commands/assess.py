@@ -1,4 +1,4 @@
-"""`manage.py assess WAV --text "..." [--lang en-us] [--json] [--stream]`: score a learner's reading."""
+"""`manage.py assess WAV --text "..." [--lang en-us] [--accent en-029] [--json] [--stream]`: score a reading."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from speech.audio import AudioInputError, load_learner_audio
-from speech.pronunciation import StreamingAssessor, UnknownWordError, UnsupportedLanguageError, assess
+from speech.pronunciation import (
+    ENGLISH_ACCENTS,
+    StreamingAssessor,
+    UnknownAccentError,
+    UnknownWordError,
+    UnsupportedLanguageError,
+    assess,
+)
 
 STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
 
@@ -20,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("wav", help="recording: WAV of any rate and channel count, at most 60 s")
         parser.add_argument("--text", default=None, help="what the learner meant to say; omit for unscripted mode")
         parser.add_argument("--lang", default="en-us", help="language code (implemented: en-us)")
+        parser.add_argument(
+            "--accent",
+            default=None,
+            help=f"the learner's native accent, whose own forms count as correct: {', '.join(ENGLISH_ACCENTS)}",
+        )
         parser.add_argument("--json", action="store_true", help="print the assessment as JSON")
         parser.add_argument(
             "--stream", action="store_true", help="feed the audio in 200 ms chunks and print each word's verdict"
@@ -27,6 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         text = options["text"]
+        accent = str(options["accent"]) if options["accent"] else None
         if text is not None and not str(text).strip():
             raise CommandError("--text is empty")
         try:
@@ -34,18 +47,18 @@ class Command(BaseCommand):
             if options["stream"]:
                 if text is None:
                     raise CommandError("--stream needs --text: streaming verdicts follow a known sentence")
-                self._stream(audio.pcm16(), str(text), str(options["lang"]), bool(options["json"]))
+                self._stream(audio.pcm16(), str(text), str(options["lang"]), accent, bool(options["json"]))
                 return
-            assessment = assess(audio, text, lang=str(options["lang"]))
-        except (AudioInputError, UnsupportedLanguageError, UnknownWordError, ValueError) as error:
+            assessment = assess(audio, text, lang=str(options["lang"]), accent=accent)
+        except (AudioInputError, UnsupportedLanguageError, UnknownAccentError, UnknownWordError, ValueError) as error:
             raise CommandError(str(error)) from error
         if options["json"]:
             self.stdout.write(json.dumps(assessment.to_dict(), indent=1, ensure_ascii=False))
             return
         self._print(assessment)
 
-    def _stream(self, pcm: bytes, text: str, lang: str, as_json: bool) -> None:
-        assessor = StreamingAssessor(text, lang=lang)
+    def _stream(self, pcm: bytes, text: str, lang: str, accent: str | None, as_json: bool) -> None:
+        assessor = StreamingAssessor(text, lang=lang, accent=accent)
         verdicts = []
         for offset in range(0, len(pcm), STREAM_CHUNK_BYTES):
             verdicts += self._emit(assessor.push(pcm[offset : offset + STREAM_CHUNK_BYTES]), as_json)
