@@ -85,7 +85,9 @@ train-speech: install
 
 bench-speech: install
 	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \
-		&& $(PY) bench/speech_scoring.py --corpus var/corpus/eval && $(PY) bench/speech_listening.py'
+		&& $(PY) bench/speech_scoring.py --corpus var/corpus/eval \
+		&& $(PY) bench/speech_scoring.py --corpus var/corpus/eval --speaker-accents \
+		&& $(PY) bench/speech_listening.py'
 
 bench-speaking: install
 	$(BENCH) $(PY) bench/speech_speaking.py
