@@ -81,6 +81,7 @@ train-speech: install
 		&& { test -f var/corpus/dev-accents/index.json \
 			|| $(PY) manage.py build_corpus --set dev --seed 6 --out var/corpus/dev-accents --accents-only; } \
 		&& $(PY) -m speech.pronunciation.train_phone_model \
+		&& $(PY) -m speech.pronunciation.train_whisper_phones \
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA)'
 
 bench-speech: install

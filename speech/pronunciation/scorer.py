@@ -10,6 +10,9 @@ Two kinds of evidence, as RESOURCES.md found:
    the free phone loop, per frame), which gives phone accuracies.
 3. *A second ear*: the neural phone model (phone_model.py) scores the reference with each word changed
    into each of its variants or left out, as whole CTC sequences (`add_phone_model_evidence`).
+4. *A third ear*, whole utterance only: the same CTC evidence from a phone head on Whisper base's
+   frozen encoder (whisper_phones.py), which hears natural-sounding voices better
+   (`add_whisper_phone_evidence`).
 
 Features are computed first (`extract_features`), decisions second (`decide_slot`: the dev-trained word
 model of word_model.py), so that training can reuse features without decoding again.
@@ -21,6 +24,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Protocol
 
 import numpy as np
 import pocketsphinx
@@ -58,6 +62,7 @@ from speech.pronunciation.types import (
     WordError,
     check_language,
 )
+from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer, default_whisper_phone_recognizer
 from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 EVIDENCE_PAD_FRAMES = 5
@@ -97,6 +102,7 @@ class SlotFeature:
     # context, whichever form the grammar chose (see VariantEvidence.best_variant_margin)
     variant_margin: float | None = None
     phone_model: WordEvidence | None = None  # the neural phone recogniser's view (streaming: in a window)
+    whisper_phones: WordEvidence | None = None  # the Whisper phone head's view (whole utterance only)
 
     @property
     def word_gop(self) -> float | None:
@@ -221,6 +227,10 @@ class VariantEvidence:
         return align_score(self.aligner, piece, names)
 
 
+class CtcRecognizer(Protocol):
+    def log_posteriors(self, samples: np.ndarray) -> np.ndarray: ...
+
+
 def speech_frames(audio: Audio) -> np.ndarray:
     """Per 10 ms frame: True where the level is within 25 dB of the utterance's loud frames."""
     frames = len(audio.samples) // SAMPLES_PER_FRAME
@@ -255,14 +265,24 @@ def add_gap_speech(audio: Audio, path: list[DecodedWord], features: list[SlotFea
 class PronunciationScorer:
     """Holds the decoders (one grammar decoder, one aligner, one phone loop); not thread-safe by itself."""
 
-    def __init__(self, calibration: Calibration | None = None, phones: PhoneRecognizer | None = None) -> None:
+    def __init__(
+        self,
+        calibration: Calibration | None = None,
+        phones: PhoneRecognizer | None = None,
+        whisper_phones: WhisperPhoneRecognizer | None = None,
+    ) -> None:
         self.calibration = calibration or default_calibration()
         self.phones = phones or default_phone_recognizer()
+        self._whisper_phones = whisper_phones
         self.decoder = new_decoder()
         self.aligner = new_decoder()
         self.loop = phone_loop_decoder()
         self.evidence = VariantEvidence(self.aligner)
         self.lock = threading.Lock()
+
+    @property
+    def whisper_phones(self) -> WhisperPhoneRecognizer:
+        return self._whisper_phones or default_whisper_phone_recognizer()
 
     def extract_features(
         self, audio: Audio, words: list[str], weights: GrammarWeights | None = None, accent: str | None = None
@@ -307,6 +327,7 @@ class PronunciationScorer:
         add_gap_speech(audio, path, features)
         self._add_phone_gops(pcm, path, features, n_frames)
         add_phone_model_evidence(self.phones, audio, features)
+        add_whisper_phone_evidence(self.whisper_phones, audio, features)
         return UtteranceFeatures(features, extras, n_frames)
 
     def _add_phone_gops(self, pcm: bytes, path: list[DecodedWord], features: list[SlotFeature], n_frames: int) -> None:
@@ -330,12 +351,21 @@ class PronunciationScorer:
                 feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop, same / frames))
 
 
-def add_phone_model_evidence(recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:
+def phone_evidence(recognizer: CtcRecognizer, audio: Audio, features: list[SlotFeature]) -> list[WordEvidence]:
     log_probs = recognizer.log_posteriors(audio.to(LEARNER_RATE).samples)
     canonical = [list(f.slot.canonical) for f in features]
     variants = [[variant.phones for _, variant in f.slot.variants] for f in features]
-    for feature, evidence in zip(features, word_evidence(log_probs, canonical, variants), strict=True):
+    return word_evidence(log_probs, canonical, variants)
+
+
+def add_phone_model_evidence(recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:
+    for feature, evidence in zip(features, phone_evidence(recognizer, audio, features), strict=True):
         feature.phone_model = evidence
+
+
+def add_whisper_phone_evidence(recognizer: WhisperPhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:
+    for feature, evidence in zip(features, phone_evidence(recognizer, audio, features), strict=True):
+        feature.whisper_phones = evidence
 
 
 # -------------------------------------------------------------------------------------------------- decisions

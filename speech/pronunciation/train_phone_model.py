@@ -141,7 +141,7 @@ _FLITE_PHONES = {"ax": ("AH",), "axr": ("ER",), "el": ("AH", "L"), "em": ("AH", 
 @dataclass
 class Example:
     voice: str
-    features: np.ndarray  # (frames, 80) float16 log-mel
+    features: np.ndarray  # float16: (frames, 80) log-mel, or (frames / 2, 512) Whisper encoder output
     labels: list[int]
 
 
@@ -217,14 +217,27 @@ def _augment(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (samples + rng.standard_normal(len(samples)).astype(np.float32) * 10 ** (noise_db / 20)).astype(np.float32)
 
 
-def _examples(voice: str, samples: list[np.ndarray], phone_lists: list[list[str]], seed: int) -> list[Example]:
+def _featurised(samples: np.ndarray, features: str) -> np.ndarray:
+    """The network's input: "log_mel" (phone model, 10 ms frames) or "whisper" (Whisper base's encoder
+    output for the Whisper phone head, 20 ms frames)."""
+    if features == "whisper":
+        from speech.pronunciation.whisper_phones import shared_encoder
+
+        torch.set_num_threads(1)
+        return shared_encoder().features(samples)
+    return log_mel(samples)
+
+
+def _examples(
+    voice: str, samples: list[np.ndarray], phone_lists: list[list[str]], seed: int, features: str = "log_mel"
+) -> list[Example]:
     rng = np.random.default_rng(seed)
     out = []
     for audio, phones in zip(samples, phone_lists, strict=True):
         if len(audio) < LEARNER_RATE // 4 or not phones:
             continue
-        features = log_mel(_augment(audio, rng))
-        out.append(Example(voice, features.astype(np.float16), [LABEL[p] for p in phones]))
+        values = _featurised(_augment(audio, rng), features)
+        out.append(Example(voice, values.astype(np.float16), [LABEL[p] for p in phones]))
     return out
 
 
@@ -237,12 +250,12 @@ def _rendered(groups: list[tuple[CorpusVoice, list[list[SpokenWord]]]]) -> tuple
     return samples, phones
 
 
-def espeak_examples(variant: str, count: int, seed: int) -> list[Example]:
+def espeak_examples(variant: str, count: int, seed: int, features: str = "log_mel") -> list[Example]:
     rng = random.Random(f"{seed}-{variant}")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
     voice = EspeakVoice(f"en-us+{variant}", words_per_minute=rng.randint(135, 185), pitch=rng.randint(35, 65))
     samples, phones = _rendered([(voice, utterances)])
-    return _examples(voice.name, samples, phones, rng.randint(0, 2**31))
+    return _examples(voice.name, samples, phones, rng.randint(0, 2**31), features)
 
 
 def flite_phones(printed: str) -> list[str]:
@@ -257,7 +270,7 @@ def flite_phones(printed: str) -> list[str]:
     return out
 
 
-def flite_examples(voice: str, count: int, seed: int) -> list[Example]:
+def flite_examples(voice: str, count: int, seed: int, features: str = "log_mel") -> list[Example]:
     if shutil.which("flite") is None:
         raise SystemExit("the phone model's training voices need Debian's flite: apt-get install flite")
     rng = random.Random(f"{seed}-flite-{voice}")
@@ -288,20 +301,20 @@ def flite_examples(voice: str, count: int, seed: int) -> list[Example]:
             audio = read_wav(wav)
             samples.append(_finish(audio.samples, audio.rate).samples)
             phones.append(flite_phones(printed))
-    return _examples(f"flite:{voice}", samples, phones, rng.randint(0, 2**31))
+    return _examples(f"flite:{voice}", samples, phones, rng.randint(0, 2**31), features)
 
 
-def piper_examples(count: int, seed: int) -> list[Example]:
+def piper_examples(count: int, seed: int, features: str = "log_mel") -> list[Example]:
     rng = random.Random(f"{seed}-piper")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
     speeds = len(PIPER_LENGTH_SCALES)
     samples, phones = _rendered(
         [(PiperVoice(length_scale=scale), utterances[part::speeds]) for part, scale in enumerate(PIPER_LENGTH_SCALES)]
     )
-    return _examples("piper:joe", samples, phones, rng.randint(0, 2**31))
+    return _examples("piper:joe", samples, phones, rng.randint(0, 2**31), features)
 
 
-def festival_examples(voice: str, count: int, seed: int) -> list[Example]:
+def festival_examples(voice: str, count: int, seed: int, features: str = "log_mel") -> list[Example]:
     rng = random.Random(f"{seed}-festival-{voice}")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
     thirds = [utterances[: count // 3], utterances[count // 3 : 2 * count // 3], utterances[2 * count // 3 :]]
@@ -311,27 +324,29 @@ def festival_examples(voice: str, count: int, seed: int) -> list[Example]:
             for stretch, part in zip((0.9, 1.0, 1.15), thirds, strict=True)
         ]
     )
-    return _examples(f"festival:{voice}", samples, phones, rng.randint(0, 2**31))
+    return _examples(f"festival:{voice}", samples, phones, rng.randint(0, 2**31), features)
 
 
-def _build_voice(job: tuple[str, str, int, int]) -> list[Example]:
-    kind, voice, count, seed = job
+def _build_voice(job: tuple[str, str, int, int, str]) -> list[Example]:
+    kind, voice, count, seed, features = job
     if kind == "espeak":
-        return espeak_examples(voice, count, seed)
+        return espeak_examples(voice, count, seed, features)
     if kind == "flite":
-        return flite_examples(voice, count, seed)
+        return flite_examples(voice, count, seed, features)
     if kind == "piper":
-        return piper_examples(count, seed)
-    return festival_examples(voice, count, seed)
+        return piper_examples(count, seed, features)
+    return festival_examples(voice, count, seed, features)
 
 
-def build_training_speech(folder: Path, seed: int = 1, workers: int = 2) -> None:
-    """Render every training voice into `folder/<voice>.npz` (skips voices already there)."""
+def build_training_speech(folder: Path, seed: int = 1, workers: int = 2, features: str = "log_mel") -> None:
+    """Render every training voice into `folder/<voice>.npz` (skips voices already there), as the input
+    of the phone model ("log_mel") or of the Whisper phone head ("whisper"): the same utterances and
+    augmentation either way."""
     check_voices()
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [("espeak", v, UTTERANCES_PER_ESPEAK_VOICE, seed) for v in ESPEAK_VARIANTS]
-    jobs += [("flite", v, UTTERANCES_PER_FLITE_VOICE, seed) for v in FLITE_VOICES]
-    jobs += [(*name.split("-", 1), UTTERANCES_PER_DEV_VOICE, seed) for name in DEV_VOICE_FOLDS]
+    jobs = [("espeak", v, UTTERANCES_PER_ESPEAK_VOICE, seed, features) for v in ESPEAK_VARIANTS]
+    jobs += [("flite", v, UTTERANCES_PER_FLITE_VOICE, seed, features) for v in FLITE_VOICES]
+    jobs += [(*name.split("-", 1), UTTERANCES_PER_DEV_VOICE, seed, features) for name in DEV_VOICE_FOLDS]
     jobs = [job for job in jobs if not (folder / f"{job[0]}-{job[1]}.npz").exists()]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for job, examples in zip(jobs, pool.map(_build_voice, jobs), strict=True):
@@ -344,7 +359,9 @@ def build_training_speech(folder: Path, seed: int = 1, workers: int = 2) -> None
                 label_lengths=np.array([len(e.labels) for e in examples]),
                 voice=np.array(examples[0].voice),
             )
-            print(f"{job[0]} {job[1]}: {len(examples)} utterances, {lengths.sum() / 100 / 60:.1f} min", flush=True)
+            frame_seconds = 0.02 if features == "whisper" else 0.01
+            minutes = lengths.sum() * frame_seconds / 60
+            print(f"{job[0]} {job[1]}: {len(examples)} utterances, {minutes:.1f} min", flush=True)
 
 
 def load_training_speech(folder: Path, fold: int = 0) -> list[Example]:

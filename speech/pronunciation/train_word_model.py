@@ -33,9 +33,16 @@ from speech.corpus import load_corpus
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import ScoredUtterance, score_corpus, scored_words
 from speech.pronunciation.phone_model import PhoneRecognizer
-from speech.pronunciation.scorer import PronunciationScorer, SlotFeature, add_phone_model_evidence
+from speech.pronunciation.scorer import (
+    PronunciationScorer,
+    SlotFeature,
+    add_phone_model_evidence,
+    add_whisper_phone_evidence,
+)
 from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
+from speech.pronunciation.train_whisper_phones import whisper_fold_path
+from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer
 from speech.pronunciation.word_model import (
     HEAD_FEATURES,
     STREAMING_FEATURES,
@@ -90,6 +97,15 @@ def calibration_phone_model(voice: str) -> PhoneRecognizer:
     return PhoneRecognizer.load(path)
 
 
+@cache
+def calibration_whisper_head(voice: str) -> WhisperPhoneRecognizer:
+    """The Whisper phone head that never heard `voice` (its fold; see train_whisper_phones)."""
+    path = whisper_fold_path(CORPUS_VOICE_FOLDS[voice_group(voice)])
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `python -m speech.pronunciation.train_whisper_phones` first")
+    return WhisperPhoneRecognizer.load(path)
+
+
 def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredUtterance]:
     index = json.loads((folder / "index.json").read_text())
     if index["set"] != "dev":
@@ -101,11 +117,13 @@ def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredU
         utterances = score_corpus(folder, scorer)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_bytes(pickle.dumps(utterances))
-    # the phone model's evidence is recomputed (a few ms an utterance), so the cache outlives its weights,
-    # by the model of the fold that never heard the utterance's voice
+    # the phone recognisers' evidence is recomputed (the phone model: a few ms an utterance; the Whisper
+    # head: ~0.1 s), so the cache outlives their weights, by the models of the fold that never heard the
+    # utterance's voice
     for utterance in utterances:
         audio = read_wav(folder / utterance.annotation["audio"])
         add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, utterance.features.slots)
+        add_whisper_phone_evidence(calibration_whisper_head(utterance.voice), audio, utterance.features.slots)
     return utterances
 
 

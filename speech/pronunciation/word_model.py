@@ -23,6 +23,7 @@ import numpy as np
 from speech.pronunciation.learner_variants import rule_family
 
 if TYPE_CHECKING:
+    from speech.pronunciation.phone_model import WordEvidence
     from speech.pronunciation.scorer import SlotFeature
 
 WORD_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "word_model.json"
@@ -39,6 +40,18 @@ PHONE_MODEL_FEATURES = (
     "ctc_min_posterior",
     "ctc_missing",
     "ctc_variant_share",
+)
+# the same evidence from the Whisper phone head (whisper_phones.py), whole utterance only
+WHISPER_PHONE_FEATURES = (
+    "wctc_variant_margin",
+    "wctc_no_variant",
+    "wctc_variant_agrees",
+    "wctc_omission_margin",
+    "wctc_mean_posterior",
+    "wctc_min_posterior",
+    "wctc_missing",
+    "wctc_variant_share",
+    "wctc_posterior_vs_utterance",
 )
 STREAMING_FEATURES = (
     "variant",
@@ -70,6 +83,7 @@ FULL_FEATURES = (
     "utterance_variant_share",
     "next_word_skipped",
     "ctc_posterior_vs_utterance",
+    *WHISPER_PHONE_FEATURES,
 )
 # "omission": P(omitted) of a word the grammar skipped, for both paths (all its features exist in both)
 HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES, "omission": STREAMING_FEATURES}
@@ -106,10 +120,14 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
     if utterance is not None:
         previous, following = utterance.neighbour_skipped(feature.slot.index)
         values["previous_word_skipped"] = float(previous)
-    _add_phone_model_features(values, feature, utterance.phone_posterior if utterance else None)
+    _add_phone_model_features(values, feature.phone_model, feature, utterance.phone_posterior if utterance else None)
     if utterance is not None:
         values["ctc_variant_share"] = utterance.ctc_variant_share
     if head == "full":
+        typical = utterance.whisper_posterior if utterance else None
+        _add_phone_model_features(values, feature.whisper_phones, feature, typical, prefix="wctc")
+        if utterance is not None:
+            values["wctc_variant_share"] = utterance.whisper_variant_share
         _add_gop_features(values, feature, utterance.word_gop if utterance else None)
         _add_variant_margin_features(values, feature, utterance.variant_margin if utterance else None)
         if utterance is not None:
@@ -147,23 +165,34 @@ def _add_variant_margin_features(values: dict[str, float], feature: SlotFeature,
         values["variant_margin_vs_utterance"] = _clip(feature.variant_margin - typical, -100.0, 100.0) / 20.0
 
 
-def _add_phone_model_features(values: dict[str, float], feature: SlotFeature, typical: float | None) -> None:
-    evidence = feature.phone_model
+def _add_phone_model_features(
+    values: dict[str, float],
+    evidence: WordEvidence | None,
+    feature: SlotFeature,
+    typical: float | None,
+    prefix: str = "ctc",
+) -> None:
+    """CTC evidence of one phone recogniser (`prefix` "ctc": the phone model, "wctc": the Whisper head)."""
     if evidence is None:
-        values["ctc_missing"] = 1.0
+        values[f"{prefix}_missing"] = 1.0
         return
     if evidence.best_variant is None:
-        values["ctc_no_variant"] = 1.0
+        values[f"{prefix}_no_variant"] = 1.0
     else:
-        values["ctc_variant_margin"] = _clip(evidence.variant_margin, -40.0, 40.0) / 10.0
+        values[f"{prefix}_variant_margin"] = _clip(evidence.variant_margin, -40.0, 40.0) / 10.0
         decoded = feature.decoded
         chosen = feature.slot.variants[evidence.best_variant][1]
-        values["ctc_variant_agrees"] = float(decoded is not None and decoded.choice.variant == chosen)
-    values["ctc_omission_margin"] = _clip(evidence.omission_margin, -60.0, 20.0) / 10.0
-    values["ctc_mean_posterior"] = _clip(evidence.mean_phone_posterior, -20.0, 0.0) / 5.0
-    values["ctc_min_posterior"] = _clip(evidence.min_phone_posterior, -20.0, 0.0) / 5.0
-    if typical is not None and "ctc_posterior_vs_utterance" in values:
-        values["ctc_posterior_vs_utterance"] = _clip(evidence.mean_phone_posterior - typical, -20.0, 20.0) / 5.0
+        values[f"{prefix}_variant_agrees"] = float(decoded is not None and decoded.choice.variant == chosen)
+    values[f"{prefix}_omission_margin"] = _clip(evidence.omission_margin, -60.0, 20.0) / 10.0
+    values[f"{prefix}_mean_posterior"] = _clip(evidence.mean_phone_posterior, -20.0, 0.0) / 5.0
+    values[f"{prefix}_min_posterior"] = _clip(evidence.min_phone_posterior, -20.0, 0.0) / 5.0
+    if typical is not None and f"{prefix}_posterior_vs_utterance" in values:
+        relative = evidence.mean_phone_posterior - typical
+        values[f"{prefix}_posterior_vs_utterance"] = _clip(relative, -20.0, 20.0) / 5.0
+
+
+def _median_posterior(evidence: list[WordEvidence]) -> float | None:
+    return float(np.median([e.mean_phone_posterior for e in evidence])) if evidence else None
 
 
 def prefers_variant_share(ctc_variant_margins: list[float]) -> float:
@@ -185,20 +214,25 @@ class UtteranceContext:
     # share of the words (streaming: decided so far) for which the phone model prefers a learner variant
     # to every canonical form; a voice or accent that differs from the reference throughout raises it
     ctc_variant_share: float = 0.0
+    whisper_posterior: float | None = None  # the same two from the Whisper phone head (whole utterance)
+    whisper_variant_share: float = 0.0
 
     @classmethod
     def of(cls, features: list[SlotFeature]) -> UtteranceContext:
         gops = [f.word_gop for f in features if f.word_gop is not None]
         margins = [f.variant_margin for f in features if f.variant_margin is not None]
         variants = sum(1 for f in features if f.decoded is not None and f.decoded.choice.kind == "variant")
-        posteriors = [f.phone_model.mean_phone_posterior for f in features if f.phone_model is not None]
+        phone_model = [f.phone_model for f in features if f.phone_model is not None]
+        whisper = [f.whisper_phones for f in features if f.whisper_phones is not None]
         return cls(
             float(np.median(gops)) if gops else None,
             float(np.median(margins)) if margins else None,
             variants / max(len(features), 1),
             tuple(f.decoded is None for f in features),
-            float(np.median(posteriors)) if posteriors else None,
-            prefers_variant_share([f.phone_model.variant_margin for f in features if f.phone_model is not None]),
+            _median_posterior(phone_model),
+            prefers_variant_share([e.variant_margin for e in phone_model]),
+            _median_posterior(whisper),
+            prefers_variant_share([e.variant_margin for e in whisper]),
         )
 
     @classmethod

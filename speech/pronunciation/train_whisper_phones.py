@@ -1,0 +1,141 @@
+"""Train the Whisper phone head (whisper_phones.py): speech/data/whisper_phone_head.pt and fold heads.
+
+    python -m speech.pronunciation.train_whisper_phones [--folds 1 2 0] [--epochs 8] [--build-only]
+
+The training speech is the phone model's (train_phone_model: the same voices, texts, learner variants
+and augmentation, from the same seed), stored as Whisper base's encoder output under
+var/whisper_phone_corpus (~1.2 GB, ~10 min on 2 cores). Folds as for the phone model: fold K leaves out
+the dev voices of fold K, and the word model's dev features use the head that never heard the voice;
+fold 0 (every training voice) is the shipped head. The encoder is frozen; only the head (1 M parameters)
+is trained, ~2 min per epoch on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from speech.pronunciation.phone_model import PHONES, greedy_phones
+from speech.pronunciation.train_phone_model import (
+    DEV_VOICE_FOLDS,
+    FOLD_MODELS_DIR,
+    VALIDATION_SHARE,
+    Example,
+    _batches,
+    build_training_speech,
+    load_training_speech,
+)
+from speech.pronunciation.whisper_phones import WHISPER_HEAD_PATH, PhoneHead, WhisperPhoneRecognizer
+from speech.sequences import edit_distance
+
+DATA_DIR = Path("var/whisper_phone_corpus")
+BATCH_FRAMES = 16000  # 20 ms frames per batch (longest utterance x batch size)
+LEARNING_RATE = 2e-3
+TIME_MASKS = 2  # per utterance, each up to 80 ms
+
+
+def whisper_fold_path(fold: int, folder: Path = FOLD_MODELS_DIR) -> Path:
+    return folder / f"whisper_fold{fold}.pt"
+
+
+def phone_error_rate(recognizer: WhisperPhoneRecognizer, examples: list[Example]) -> float:
+    recognizer.head.eval()
+    errors = total = 0
+    for example in examples:
+        reference = [PHONES[label - 1] for label in example.labels]
+        errors += edit_distance(reference, greedy_phones(recognizer.posteriors_of(example.features)))
+        total += len(reference)
+    return errors / max(total, 1)
+
+
+def train(examples: list[Example], epochs: int, seed: int = 1) -> tuple[WhisperPhoneRecognizer, dict]:
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    random.Random(0).shuffle(order)
+    n_validation = int(len(order) * VALIDATION_SHARE)
+    validation = [examples[i] for i in order[:n_validation]]
+    training = [examples[i] for i in order[n_validation:]]
+    lengths = [len(e.features) for e in training]
+    recognizer = WhisperPhoneRecognizer(PhoneHead())
+    head = recognizer.head
+    optimiser = torch.optim.AdamW(head.parameters(), lr=LEARNING_RATE, weight_decay=1e-4)
+    steps = len(_batches(lengths, BATCH_FRAMES, random.Random(0)))
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, LEARNING_RATE, total_steps=epochs * steps + 10, pct_start=0.1
+    )
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+    history = []
+    for epoch in range(epochs):
+        head.train()
+        started, total_loss, seen = time.time(), 0.0, 0
+        for batch in _batches(lengths, BATCH_FRAMES, rng):
+            longest = max(lengths[i] for i in batch)
+            inputs = np.zeros((len(batch), longest, training[batch[0]].features.shape[1]), np.float32)
+            for row, index in enumerate(batch):
+                inputs[row, : lengths[index]] = training[index].features
+                for _ in range(TIME_MASKS):
+                    width = rng.randint(0, 4)
+                    start = rng.randint(0, max(lengths[index] - width, 0))
+                    inputs[row, start : start + width] = 0.0
+            log_probs = head(torch.from_numpy(inputs))
+            loss = ctc(
+                log_probs.transpose(0, 1),
+                torch.tensor([label for i in batch for label in training[i].labels]),
+                torch.tensor([lengths[i] for i in batch]),
+                torch.tensor([len(training[i].labels) for i in batch]),
+            )
+            optimiser.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(head.parameters(), 5.0)
+            optimiser.step()
+            schedule.step()
+            total_loss += float(loss.detach()) * len(batch)
+            seen += len(batch)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": round(total_loss / seen, 4),
+                "validation_per": round(phone_error_rate(recognizer, validation), 4),
+                "seconds": round(time.time() - started),
+            }
+        )
+        print(history[-1], flush=True)
+    head.eval()
+    hours = sum(lengths) * 0.02 / 3600
+    return recognizer, {"utterances": len(training), "hours": round(hours, 2), "history": history}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 0], help="1, 2: calibration folds; 0: shipped")
+    parser.add_argument("--build-only", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    build_training_speech(args.data, args.seed, features="whisper")
+    if args.build_only:
+        return
+    for fold in args.folds:
+        examples = load_training_speech(args.data, fold)
+        print(f"fold {fold}: {len(examples)} utterances", flush=True)
+        recognizer, report = train(examples, args.epochs, args.seed)
+        out = whisper_fold_path(fold) if fold else WHISPER_HEAD_PATH
+        out.parent.mkdir(parents=True, exist_ok=True)
+        held_out = sorted(name for name, k in DEV_VOICE_FOLDS.items() if k == fold)
+        heard = f"without {', '.join(held_out)}" if held_out else "every training voice"
+        recognizer.save(out, source=f"train_whisper_phones seed {args.seed}, fold {fold} ({heard})")
+        print(json.dumps(report | {"fold": fold, "weights": str(out), "bytes": out.stat().st_size}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
