@@ -183,34 +183,39 @@ class PhoneRecognizer:
         return out[0].numpy()
 
     def save(self, path: Path, source: str) -> None:
-        state = {
-            key: value.half() if value.is_floating_point() else value for key, value in self.net.state_dict().items()
-        }
-        buffer = io.BytesIO()
-        torch.save(
-            {
-                "state": state,
-                "channels": self.net.channels,
-                "phones": PHONES,
-                "prior_mean": self.prior_mean.tolist(),
-                "scale": self.scale.tolist(),
-                "source": source,
-            },
-            buffer,
+        save_weights(
+            path,
+            self.net,
+            channels=self.net.channels,
+            prior_mean=self.prior_mean.tolist(),
+            scale=self.scale.tolist(),
+            source=source,
         )
-        path.write_bytes(buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path = PHONE_MODEL_PATH) -> PhoneRecognizer:
-        data = torch.load(io.BytesIO(path.read_bytes()), weights_only=True)
-        if tuple(data["phones"]) != tuple(PHONES):
-            raise ValueError(f"{path}: trained on another phone set; retrain it")
+        data = load_weights(path)
         net = PhoneNet(data["channels"])
-        net.load_state_dict(
-            {key: value.float() if value.is_floating_point() else value for key, value in data["state"].items()}
-        )
+        net.load_state_dict(data["state"])
         net.eval()
         return cls(net, np.asarray(data["prior_mean"], np.float64), np.asarray(data["scale"], np.float32))
+
+
+def save_weights(path: Path, module: nn.Module, **metadata: object) -> None:
+    """A phone network's weights in float16 (integer buffers as they are), with the phone set."""
+    state = {key: value.half() if value.is_floating_point() else value for key, value in module.state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save({"state": state, "phones": PHONES, **metadata}, buffer)
+    path.write_bytes(buffer.getvalue())
+
+
+def load_weights(path: Path) -> dict:
+    """What `save_weights` wrote, the state back in float32; refuses weights for another phone set."""
+    data = torch.load(io.BytesIO(path.read_bytes()), weights_only=True)
+    if tuple(data["phones"]) != tuple(PHONES):
+        raise ValueError(f"{path}: trained on another phone set; retrain it")
+    data["state"] = {key: value.float() if value.is_floating_point() else value for key, value in data["state"].items()}
+    return data
 
 
 class PhoneStream:

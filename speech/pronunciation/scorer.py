@@ -381,11 +381,12 @@ class SlotDecision:
 
 
 def blamed_variant(feature: SlotFeature) -> LearnerVariant | None:
-    """Which learner variant explains the word best: the phone model's choice when it prefers a variant
-    to every canonical form, else the grammar's decoded variant, else none."""
-    evidence = feature.phone_model
-    if evidence is not None and evidence.best_variant is not None and evidence.variant_margin > 0:
-        return feature.slot.variants[evidence.best_variant][1]
+    """Which learner variant explains the word best: the Whisper phone head's choice (whole utterance)
+    or else the phone model's, when it prefers a variant to every canonical form; else the grammar's
+    decoded variant; else none."""
+    for evidence in (feature.whisper_phones, feature.phone_model):
+        if evidence is not None and evidence.best_variant is not None and evidence.variant_margin > 0:
+            return feature.slot.variants[evidence.best_variant][1]
     decoded = feature.decoded
     return decoded.choice.variant if decoded is not None else None
 

@@ -32,10 +32,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -497,6 +499,32 @@ def fold_model_path(fold: int, folder: Path = FOLD_MODELS_DIR) -> Path:
     return folder / f"fold{fold}.pt"
 
 
+class SavableRecognizer(Protocol):
+    def save(self, path: Path, source: str) -> None: ...
+
+
+def train_folds(
+    data: Path,
+    folds: list[int],
+    train_one: Callable[[list[Example]], tuple[SavableRecognizer, dict]],
+    weights_path: Callable[[int], Path],
+    recipe: str,
+) -> None:
+    """Train and save one network per fold (0: every training voice, the shipped one)."""
+    for fold in folds:
+        examples = load_training_speech(data, fold)
+        print(f"fold {fold}: {len(examples)} utterances", flush=True)
+        recognizer, report = train_one(examples)
+        out = weights_path(fold)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        held_out = sorted(name for name, k in DEV_VOICE_FOLDS.items() if k == fold)
+        heard = f"without {', '.join(held_out)}" if held_out else "every training voice"
+        recognizer.save(out, source=f"{recipe}, fold {fold} ({heard})")
+        print(
+            json.dumps(report | {"fold": fold, "weights": str(out), "bytes": out.stat().st_size}, indent=1), flush=True
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("var/phone_corpus"))
@@ -509,18 +537,13 @@ def main() -> None:
     build_training_speech(args.data, args.seed)
     if args.build_only:
         return
-    for fold in args.folds:
-        examples = load_training_speech(args.data, fold)
-        print(f"fold {fold}: {len(examples)} utterances", flush=True)
-        recognizer, report = train(examples, args.epochs, args.seed)
-        out = fold_model_path(fold) if fold else PHONE_MODEL_PATH
-        out.parent.mkdir(parents=True, exist_ok=True)
-        held_out = sorted(name for name, k in DEV_VOICE_FOLDS.items() if k == fold)
-        heard = f"without {', '.join(held_out)}" if held_out else "every training voice"
-        recognizer.save(out, source=f"train_phone_model seed {args.seed}, fold {fold} ({heard})")
-        print(
-            json.dumps(report | {"fold": fold, "weights": str(out), "bytes": out.stat().st_size}, indent=1), flush=True
-        )
+    train_folds(
+        args.data,
+        args.folds,
+        lambda examples: train(examples, args.epochs, args.seed),
+        lambda fold: fold_model_path(fold) if fold else PHONE_MODEL_PATH,
+        f"train_phone_model seed {args.seed}",
+    )
 
 
 if __name__ == "__main__":

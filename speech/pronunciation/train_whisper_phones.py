@@ -13,7 +13,6 @@ is trained, ~2 min per epoch on one core.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from pathlib import Path
@@ -24,13 +23,12 @@ from torch import nn
 
 from speech.pronunciation.phone_model import PHONES, greedy_phones
 from speech.pronunciation.train_phone_model import (
-    DEV_VOICE_FOLDS,
     FOLD_MODELS_DIR,
     VALIDATION_SHARE,
     Example,
     _batches,
     build_training_speech,
-    load_training_speech,
+    train_folds,
 )
 from speech.pronunciation.whisper_phones import WHISPER_HEAD_PATH, PhoneHead, WhisperPhoneRecognizer
 from speech.sequences import edit_distance
@@ -116,7 +114,7 @@ def train(examples: list[Example], epochs: int, seed: int = 1) -> tuple[WhisperP
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA_DIR)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 0], help="1, 2: calibration folds; 0: shipped")
     parser.add_argument("--build-only", action="store_true")
@@ -125,16 +123,13 @@ def main() -> None:
     build_training_speech(args.data, args.seed, features="whisper")
     if args.build_only:
         return
-    for fold in args.folds:
-        examples = load_training_speech(args.data, fold)
-        print(f"fold {fold}: {len(examples)} utterances", flush=True)
-        recognizer, report = train(examples, args.epochs, args.seed)
-        out = whisper_fold_path(fold) if fold else WHISPER_HEAD_PATH
-        out.parent.mkdir(parents=True, exist_ok=True)
-        held_out = sorted(name for name, k in DEV_VOICE_FOLDS.items() if k == fold)
-        heard = f"without {', '.join(held_out)}" if held_out else "every training voice"
-        recognizer.save(out, source=f"train_whisper_phones seed {args.seed}, fold {fold} ({heard})")
-        print(json.dumps(report | {"fold": fold, "weights": str(out), "bytes": out.stat().st_size}), flush=True)
+    train_folds(
+        args.data,
+        args.folds,
+        lambda examples: train(examples, args.epochs, args.seed),
+        lambda fold: whisper_fold_path(fold) if fold else WHISPER_HEAD_PATH,
+        f"train_whisper_phones seed {args.seed}",
+    )
 
 
 if __name__ == "__main__":

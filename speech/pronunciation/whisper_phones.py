@@ -14,7 +14,6 @@ evidence (`phone_model.word_evidence`) is computed from it.
 
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from speech.pronunciation.phone_model import PHONES, single_torch_thread
+from speech.pronunciation.phone_model import PHONES, load_weights, save_weights, single_torch_thread
 
 WHISPER_HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "whisper_phone_head.pt"
 ENCODER_DIM = 512
@@ -118,18 +117,13 @@ class WhisperPhoneRecognizer:
             return self.head(torch.from_numpy(np.asarray(features, np.float32))[None])[0].numpy()
 
     def save(self, path: Path, source: str) -> None:
-        state = {key: value.half() for key, value in self.head.state_dict().items()}
-        buffer = io.BytesIO()
-        torch.save({"state": state, "channels": self.head.channels, "phones": PHONES, "source": source}, buffer)
-        path.write_bytes(buffer.getvalue())
+        save_weights(path, self.head, channels=self.head.channels, source=source)
 
     @classmethod
     def load(cls, path: Path = WHISPER_HEAD_PATH) -> WhisperPhoneRecognizer:
-        data = torch.load(io.BytesIO(path.read_bytes()), weights_only=True)
-        if tuple(data["phones"]) != tuple(PHONES):
-            raise ValueError(f"{path}: trained on another phone set; retrain it")
+        data = load_weights(path)
         head = PhoneHead(data["channels"])
-        head.load_state_dict({key: value.float() for key, value in data["state"].items()})
+        head.load_state_dict(data["state"])
         head.eval()
         return cls(head)
 
