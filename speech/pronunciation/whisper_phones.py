@@ -57,8 +57,9 @@ class WhisperEncoder:
     def features(self, samples: np.ndarray) -> np.ndarray:
         """(frames / 2, 512) final encoder output; clips over 30 s are encoded 30 s at a time."""
         window = 2 * MAX_ENCODER_FRAMES * HOP
-        parts = [samples[start : start + window] for start in range(0, max(len(samples), 1), window)]
-        return np.concatenate([self._encode(part) for part in parts if len(part) >= 2 * HOP])
+        parts = [samples[start : start + window] for start in range(0, len(samples), window)]
+        encoded = [self._encode(part) for part in parts if len(part) >= 2 * HOP]
+        return np.concatenate(encoded) if encoded else np.zeros((0, ENCODER_DIM), np.float32)
 
     @torch.inference_mode()
     def _encode(self, samples: np.ndarray) -> np.ndarray:

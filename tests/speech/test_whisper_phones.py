@@ -16,6 +16,7 @@ def test_the_encoder_runs_on_the_clips_own_length_and_30_s_at_a_time():
     encoder = shared_encoder()
     assert encoder.features(np.zeros(16000, np.float32)).shape == (50, 512)  # 20 ms frames
     assert encoder.features(np.zeros(16000 * 31, np.float32)).shape == (1550, 512)  # 30 s + 1 s
+    assert encoder.features(np.zeros(100, np.float32)).shape == (0, 512)
 
 
 def test_training_speech_for_the_head_is_the_encoder_output_and_a_few_epochs_learn():
