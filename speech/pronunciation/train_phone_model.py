@@ -525,14 +525,19 @@ def train_folds(
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("var/phone_corpus"))
-    parser.add_argument("--epochs", type=int, default=16)
+def training_arguments(description: str, data: Path, epochs: int) -> argparse.Namespace:
+    """The command line shared by the phone networks' trainers."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data", type=Path, default=data, help="where the training speech is stored")
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 0], help="1, 2: calibration folds; 0: shipped")
-    parser.add_argument("--build-only", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--build-only", action="store_true", help="only render the training speech")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = training_arguments(__doc__.split("\n\n")[0], Path("var/phone_corpus"), epochs=16)
     torch.set_num_threads(2)
     build_training_speech(args.data, args.seed)
     if args.build_only:

@@ -12,7 +12,6 @@ is trained, ~2 min per epoch on one core.
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from speech.pronunciation.train_phone_model import (
     _batches,
     build_training_speech,
     train_folds,
+    training_arguments,
 )
 from speech.pronunciation.whisper_phones import WHISPER_HEAD_PATH, PhoneHead, WhisperPhoneRecognizer
 from speech.sequences import edit_distance
@@ -112,13 +112,7 @@ def train(examples: list[Example], epochs: int, seed: int = 1) -> tuple[WhisperP
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DATA_DIR)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 0], help="1, 2: calibration folds; 0: shipped")
-    parser.add_argument("--build-only", action="store_true")
-    args = parser.parse_args()
+    args = training_arguments(__doc__.split("\n\n")[0], DATA_DIR, epochs=10)
     torch.set_num_threads(1)
     build_training_speech(args.data, args.seed, features="whisper")
     if args.build_only:
