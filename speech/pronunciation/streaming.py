@@ -254,16 +254,6 @@ class StreamingAssessor:
         slot = self._slots[index]
         decoded = path[position]
         feature = SlotFeature(slot, decoded)
-        if decoded.choice.kind == "variant":
-            # the evidence window must not end in a word still being spoken: cut the path after this word
-            # when the next one has not clearly ended
-            now_frame = len(self._pcm) // (2 * SAMPLES_PER_FRAME)
-            context = (
-                path
-                if position + 1 < len(path) and path[position + 1].end_frame < now_frame - 5
-                else path[: position + 1]
-            )
-            feature.evidence = self._evidence(bytes(self._pcm), context, position, slot)
         feature.phone_model = self._phone_evidence(index, index, decoded.end_frame, path)
         context = self._context()
         decision = decide_slot(feature, self.word_model, "streaming", context)

@@ -137,12 +137,14 @@ class StreamedUtterance:
     decided: list[tuple[SlotFeature, UtteranceContext]]  # per reference word, as StreamingAssessor decided
 
 
-def _stream_folder(folder: Path) -> list[StreamedUtterance]:
+def _stream_folder(job: tuple[Path, WordModel]) -> list[StreamedUtterance]:
+    folder, word_model = job
     torch.set_num_threads(1)
     result = []
     for wav, annotation in load_corpus(folder):
         pcm = read_wav(wav).pcm16()
-        assessor = StreamingAssessor(annotation["text"], phone_recognizer=calibration_phone_model(annotation["voice"]))
+        phones = calibration_phone_model(annotation["voice"])
+        assessor = StreamingAssessor(annotation["text"], word_model=word_model, phone_recognizer=phones)
         for offset in range(0, len(pcm), STREAM_CHUNK_BYTES):
             assessor.push(pcm[offset : offset + STREAM_CHUNK_BYTES])
         assessor.finish()
@@ -152,7 +154,7 @@ def _stream_folder(folder: Path) -> list[StreamedUtterance]:
     return result
 
 
-def streamed_dev_corpus(folders: list[Path]) -> list[StreamedUtterance]:
+def streamed_dev_corpus(folders: list[Path], word_model: WordModel) -> list[StreamedUtterance]:
     """Every dev utterance pushed through StreamingAssessor in 200 ms chunks, with each voice's fold phone
     model, keeping the features each word was decided on: the streaming head learns from what it will
     see (a window that ends 40 ms after the word, no later words). Cached per folder and fold weights."""
@@ -169,7 +171,8 @@ def streamed_dev_corpus(folders: list[Path]) -> list[StreamedUtterance]:
         else:
             todo.append((folder, cache))
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for (folder, cache), streamed in zip(todo, pool.map(_stream_folder, [f for f, _ in todo]), strict=True):
+        jobs = [(folder, word_model) for folder, _ in todo]
+        for (folder, cache), streamed in zip(todo, pool.map(_stream_folder, jobs), strict=True):
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_bytes(pickle.dumps(streamed))
             result[folder] = streamed
@@ -280,10 +283,23 @@ def pick_threshold(
     return best
 
 
+def provisional_streaming_model(utterances: list[ScoredUtterance]) -> WordModel:
+    """Streaming and omission heads trained on whole-utterance features, for the pass that records what
+    the streaming path decides on: it needs heads with the current features, and its decisions are not
+    recorded (a word's features and context do not depend on them)."""
+    heads = {}
+    for name in ("streaming", "omission"):
+        examples = word_examples(utterances, name)
+        heads[name] = train_head(
+            examples.vectors, examples.labels(HEAD_TARGETS[name]), HEAD_FEATURES[name], HEAD_HIDDEN_UNITS[name]
+        )
+    return WordModel(heads, "provisional: whole-utterance features")
+
+
 def train(folders: list[Path]) -> tuple[WordModel, dict]:
     scorer = PronunciationScorer(default_calibration())
     utterances = [u for folder in folders for u in scored_dev_corpus(folder, scorer)]
-    streamed = streamed_word_examples(streamed_dev_corpus(folders))
+    streamed = streamed_word_examples(streamed_dev_corpus(folders, provisional_streaming_model(utterances)))
     heads, report = {}, {}
     for name, features in HEAD_FEATURES.items():
         examples = streamed if name == "streaming" else word_examples(utterances, name)

@@ -53,12 +53,12 @@ WHISPER_PHONE_FEATURES = (
     "wctc_variant_share",
     "wctc_posterior_vs_utterance",
 )
-STREAMING_FEATURES = (
-    "variant",
-    "skipped",
-    *(f"family_{family}" for family in RULE_FAMILIES),
-    "evidence",
-    "evidence_missing",
+_DECODING_FEATURES = ("variant", "skipped", *(f"family_{family}" for family in RULE_FAMILIES))
+# pocketsphinx's in-context alignments of a decoded variant against the canonical forms: whole utterance
+# only (in streaming they were the costliest step of a deciding chunk and added nothing on dev beside the
+# phone model's evidence: out-of-voice F1 0.459 with them, 0.462 without)
+_VARIANT_EVIDENCE_FEATURES = ("evidence", "evidence_missing")
+_WORD_FEATURES = (
     "frames_per_phone",
     "expected_phones",
     "variants_in_grammar",
@@ -68,8 +68,11 @@ STREAMING_FEATURES = (
     "previous_word_skipped",
     *PHONE_MODEL_FEATURES,
 )
+STREAMING_FEATURES = (*_DECODING_FEATURES, *_WORD_FEATURES)
 FULL_FEATURES = (
-    *STREAMING_FEATURES,
+    *_DECODING_FEATURES,
+    *_VARIANT_EVIDENCE_FEATURES,
+    *_WORD_FEATURES,
     "word_gop",
     "min_phone_gop",
     "word_gop_vs_utterance",
@@ -103,8 +106,9 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
     values["skipped"] = float(decoded is None)
     if variant is not None:
         values[f"family_{rule_family(variant.rule)}"] = 1.0
-    values["evidence"] = _clip(feature.evidence, -100.0, 100.0) / 20.0 if feature.evidence is not None else 0.0
-    values["evidence_missing"] = float(variant is not None and feature.evidence is None)
+    if head == "full":
+        values["evidence"] = _clip(feature.evidence, -100.0, 100.0) / 20.0 if feature.evidence is not None else 0.0
+        values["evidence_missing"] = float(variant is not None and feature.evidence is None)
     expected = len(feature.slot.canonical[0])
     values["expected_phones"] = expected / 5.0
     values["variants_in_grammar"] = len(feature.slot.variants) / 10.0

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from speech.pronunciation.scorer import PronunciationScorer, reference_words
+from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_word_model import pick_threshold, train_head
 from speech.pronunciation.word_model import (
     FULL_FEATURES,
@@ -18,7 +19,7 @@ from speech.pronunciation.word_model import (
     default_word_model,
     word_features,
 )
-from tests.speech.test_scoring import SENTENCE, reading
+from tests.speech.test_scoring import CHUNK, SENTENCE, reading
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +28,18 @@ def scorer() -> PronunciationScorer:
 
 
 def probabilities(scorer: PronunciationScorer, audio, head: str) -> dict[str, float]:
-    features = scorer.extract_features(audio, reference_words(SENTENCE))
-    levels = UtteranceContext.of(features.slots) if head == "full" else None
+    """Each word's P(mispronounced) from `head`, on the features that head decides on: whole-utterance
+    features for `full`, what StreamingAssessor had when it decided the word for `streaming`."""
     model = default_word_model()
+    if head == "streaming":
+        assessor = StreamingAssessor(SENTENCE)
+        pcm = audio.pcm16()
+        for offset in range(0, len(pcm), CHUNK):
+            assessor.push(pcm[offset : offset + CHUNK])
+        assessor.finish()
+        return {f.slot.text: model.probability(f, head, context) for f, context in assessor.decided}
+    features = scorer.extract_features(audio, reference_words(SENTENCE))
+    levels = UtteranceContext.of(features.slots)
     return {f.slot.text: model.probability(f, head, levels) for f in features.slots}
 
 
