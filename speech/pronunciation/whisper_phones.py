@@ -3,9 +3,9 @@
 The neural phone model (phone_model.py) is trained from scratch on synthetic speech and generalises
 poorly to natural-sounding voices it has not heard. Whisper's encoder was trained on real speech; a
 phone head on its output, trained on the same synthetic speech, hears unheard voices far better
-(dev, phone error rate on voices neither model heard: piper 22 % against 54 %, Festival kal 23 %
-against 48 %). The encoder runs over the clip's own frames (no padding to 30 s: its positional
-embeddings are sliced), ~31 ms of CPU per second of audio on one thread. It needs the whole clip
+(`bench/speech_phones.py`, dev phone error rate on voices neither network heard: piper 19.5 % against
+53.4 %, Festival kal 22.5 % against 47.8 %). The encoder runs over the clip's own frames (no padding to
+30 s: its positional embeddings are sliced), ~36 ms of CPU per second of audio on one thread. It needs the whole clip
 (attention over all of it), so only `assess` uses it; streaming keeps the causal phone model.
 
 The head's output has the phone model's shape (20 ms frames, blank + 39 ARPAbet phones), so the same CTC
