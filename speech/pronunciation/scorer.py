@@ -351,11 +351,16 @@ class PronunciationScorer:
                 feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop, same / frames))
 
 
+def slot_evidence(log_probs: np.ndarray, slots: list[WordSlot], judged: list[int] | None = None) -> list[WordEvidence]:
+    """CTC evidence (phone_model.word_evidence) for reference words: their accepted forms and variants."""
+    canonical = [list(slot.canonical) for slot in slots]
+    variants = [[variant.phones for _, variant in slot.variants] for slot in slots]
+    return word_evidence(log_probs, canonical, variants, judged)
+
+
 def phone_evidence(recognizer: CtcRecognizer, audio: Audio, features: list[SlotFeature]) -> list[WordEvidence]:
     log_probs = recognizer.log_posteriors(audio.to(LEARNER_RATE).samples)
-    canonical = [list(f.slot.canonical) for f in features]
-    variants = [[variant.phones for _, variant in f.slot.variants] for f in features]
-    return word_evidence(log_probs, canonical, variants)
+    return slot_evidence(log_probs, [f.slot for f in features])
 
 
 def add_phone_model_evidence(recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:

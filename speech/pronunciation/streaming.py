@@ -22,7 +22,6 @@ from speech.pronunciation.phone_model import (
     WordEvidence,
     default_phone_recognizer,
     single_torch_thread,
-    word_evidence,
 )
 from speech.pronunciation.scorer import (
     ExtraWord,
@@ -33,6 +32,7 @@ from speech.pronunciation.scorer import (
     is_insertion,
     reference_words,
     shared_evidence,
+    slot_evidence,
 )
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
@@ -297,17 +297,15 @@ class StreamingAssessor:
             if cut - start < 2:
                 return None
             slots = self._slots[first : last + 1]
-            canonical = [list(s.canonical) for s in slots]
-            variants = [[variant.phones for _, variant in s.variants] for s in slots]
-            return word_evidence(log_probs[start:cut], canonical, variants, judged=[index - first])[index - first]
+            return slot_evidence(log_probs[start:cut], slots, judged=[index - first])[index - first]
 
     def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:
         """An omitted word, or one replaced by something else (speech between its neighbours)."""
         slot = self._slots[index]
         feature = SlotFeature(slot, None)
-        audio = Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE)
-        add_gap_speech(audio, path, [feature])
-        feature.omission_evidence = self._evidence.omission(bytes(self._pcm), path, slot)
+        pcm = bytes(self._pcm)
+        add_gap_speech(Audio(pcm16_to_float(pcm), LEARNER_RATE), path, [feature])
+        feature.omission_evidence = self._evidence.omission(pcm, path, slot)
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         if following is not None:
             feature.phone_model = self._phone_evidence(index, following.choice.slot, following.end_frame, path)

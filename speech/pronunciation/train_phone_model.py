@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Protocol
 
@@ -525,29 +525,43 @@ def train_folds(
         )
 
 
-def training_arguments(description: str, data: Path, epochs: int) -> argparse.Namespace:
-    """The command line shared by the phone networks' trainers."""
-    parser = argparse.ArgumentParser(description=description)
+def run_recipe(
+    doc: str,
+    data: Path,
+    epochs: int,
+    threads: int,
+    features: str,
+    train_one: Callable[[list[Example], int, int], tuple[SavableRecognizer, dict]],
+    weights_path: Callable[[int], Path],
+    recipe: str,
+) -> None:
+    """The command line shared by the phone networks' trainers: render the training speech as the
+    network's input, then train the folds asked for."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=data, help="where the training speech is stored")
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 0], help="1, 2: calibration folds; 0: shipped")
     parser.add_argument("--build-only", action="store_true", help="only render the training speech")
-    return parser.parse_args()
+    args = parser.parse_args()
+    torch.set_num_threads(threads)
+    build_training_speech(args.data, args.seed, features=features)
+    if args.build_only:
+        return
+    train_one_fold = partial(train_one, epochs=args.epochs, seed=args.seed)
+    train_folds(args.data, args.folds, train_one_fold, weights_path, f"{recipe} seed {args.seed}")
 
 
 def main() -> None:
-    args = training_arguments(__doc__.split("\n\n")[0], Path("var/phone_corpus"), epochs=16)
-    torch.set_num_threads(2)
-    build_training_speech(args.data, args.seed)
-    if args.build_only:
-        return
-    train_folds(
-        args.data,
-        args.folds,
-        lambda examples: train(examples, args.epochs, args.seed),
-        lambda fold: fold_model_path(fold) if fold else PHONE_MODEL_PATH,
-        f"train_phone_model seed {args.seed}",
+    run_recipe(
+        __doc__,
+        Path("var/phone_corpus"),
+        epochs=16,
+        threads=2,
+        features="log_mel",
+        train_one=train,
+        weights_path=lambda fold: fold_model_path(fold) if fold else PHONE_MODEL_PATH,
+        recipe="train_phone_model",
     )
 
 

@@ -26,9 +26,7 @@ from speech.pronunciation.train_phone_model import (
     VALIDATION_SHARE,
     Example,
     _batches,
-    build_training_speech,
-    train_folds,
-    training_arguments,
+    run_recipe,
 )
 from speech.pronunciation.whisper_phones import WHISPER_HEAD_PATH, PhoneHead, WhisperPhoneRecognizer
 from speech.sequences import edit_distance
@@ -112,17 +110,15 @@ def train(examples: list[Example], epochs: int, seed: int = 1) -> tuple[WhisperP
 
 
 def main() -> None:
-    args = training_arguments(__doc__.split("\n\n")[0], DATA_DIR, epochs=10)
-    torch.set_num_threads(1)
-    build_training_speech(args.data, args.seed, features="whisper")
-    if args.build_only:
-        return
-    train_folds(
-        args.data,
-        args.folds,
-        lambda examples: train(examples, args.epochs, args.seed),
-        lambda fold: whisper_fold_path(fold) if fold else WHISPER_HEAD_PATH,
-        f"train_whisper_phones seed {args.seed}",
+    run_recipe(
+        __doc__,
+        DATA_DIR,
+        epochs=10,
+        threads=1,
+        features="whisper",
+        train_one=train,
+        weights_path=lambda fold: whisper_fold_path(fold) if fold else WHISPER_HEAD_PATH,
+        recipe="train_whisper_phones",
     )
 
 
