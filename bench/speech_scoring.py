@@ -115,7 +115,7 @@ def main() -> None:
         "speaker_accents": args.speaker_accents,
         "utterances": len(utterances),
         "cpu_count": os.cpu_count(),
-        "whole_utterance": detection_metrics(utterances, calibration)
+        "whole_utterance": detection_metrics(utterances)
         | {"real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)},
     }
     corpus = load_corpus(args.corpus)[: args.limit]

@@ -96,7 +96,7 @@ def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = Fal
     for weights in WEIGHT_GRID if grid else [DEFAULT_WEIGHTS]:
         utterances = score_corpus(dev_folder, scorer, weights, limit)
         calibration = fit(scored_words(utterances), weights, insertion_candidates(utterances))
-        metrics = detection_metrics(utterances, calibration)
+        metrics = detection_metrics(utterances)
         f1 = metrics["word_mispronunciation"]["f1"]
         false_flags = metrics["false_flags_on_correct_words_percent"]
         report[json.dumps(weights.__dict__)] = {"word_f1": f1, "false_flags_percent": false_flags}

@@ -12,13 +12,13 @@ from pathlib import Path
 from speech.audio import read_wav
 from speech.corpus import load_corpus, speaker_accent
 from speech.g2p import arpabet_to_ipa
-from speech.pronunciation.calibration import Calibration
 from speech.pronunciation.scorer import (
+    ExtraWord,
     PronunciationScorer,
     SlotFeature,
     UtteranceFeatures,
     decide_slot,
-    is_insertion,
+    is_confirmed_insertion,
 )
 from speech.pronunciation.sphinx import GrammarWeights
 from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
@@ -81,9 +81,7 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     }
 
 
-def detection_metrics(
-    utterances: list[ScoredUtterance], calibration: Calibration, word_model: WordModel | None = None
-) -> dict:
+def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel | None = None) -> dict:
     word_model = word_model or default_word_model()
     levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}
     words = scored_words(utterances)
@@ -122,7 +120,7 @@ def detection_metrics(
         phone_counts["tp"] += len(true_edits & predicted_edits)
         phone_counts["fp"] += len(predicted_edits - true_edits)
         phone_counts["fn"] += len(true_edits - predicted_edits)
-    insertion = _insertion_counts(utterances, calibration)
+    insertion = _insertion_counts(utterances, word_model)
     return {
         "words": len(words),
         "word_mispronunciation": prf(**word_counts),
@@ -141,34 +139,38 @@ def detection_metrics(
     }
 
 
+def _inserted_words(annotation: dict) -> list[tuple[float, float]]:
+    return [(w["start"], w["end"]) for w in annotation["words"] if w["error"] == "insertion"]
+
+
+def _overlaps(extra: ExtraWord, start: float, end: float) -> bool:
+    """Within 50 ms of overlapping (extra words are timed in pocketsphinx's 10 ms frames)."""
+    return min((extra.end_frame + 1) * 0.01, end) - max(extra.start_frame * 0.01, start) > -0.05
+
+
+def overlaps_inserted_word(extra: ExtraWord, annotation: dict) -> bool:
+    return any(_overlaps(extra, start, end) for start, end in _inserted_words(annotation))
+
+
 def insertion_candidates(utterances: list[ScoredUtterance]) -> list[tuple[float, bool]]:
     """(evidence, is a true insertion) for every decoded inserted word."""
     result = []
     for utterance in utterances:
-        truths = [(w["start"], w["end"]) for w in utterance.annotation["words"] if w["error"] == "insertion"]
         for extra in utterance.features.extras:
             if extra.kind != "insertion" or extra.evidence is None:
                 continue
-            start, end = extra.start_frame * 0.01, (extra.end_frame + 1) * 0.01
-            hit = any(min(end, e) - max(start, s) > -0.05 for s, e in truths)
-            result.append((extra.evidence, hit))
+            result.append((extra.evidence, overlaps_inserted_word(extra, utterance.annotation)))
     return result
 
 
-def _insertion_counts(utterances: list[ScoredUtterance], calibration: Calibration) -> dict[str, int]:
+def _insertion_counts(utterances: list[ScoredUtterance], word_model: WordModel) -> dict[str, int]:
     counts = {"tp": 0, "fp": 0, "fn": 0}
     for utterance in utterances:
-        truths = [(w["start"], w["end"]) for w in utterance.annotation["words"] if w["error"] == "insertion"]
-        predicted = [
-            (e.start_frame * 0.01, (e.end_frame + 1) * 0.01)
-            for e in utterance.features.extras
-            if is_insertion(e, calibration)
-        ]
+        truths = _inserted_words(utterance.annotation)
+        predicted = [e for e in utterance.features.extras if is_confirmed_insertion(e, word_model)]
         matched = set()
-        for start, end in predicted:
-            hit = next(
-                (i for i, (s, e) in enumerate(truths) if i not in matched and min(end, e) - max(start, s) > -0.05), None
-            )
+        for extra in predicted:
+            hit = next((i for i, (s, e) in enumerate(truths) if i not in matched and _overlaps(extra, s, e)), None)
             if hit is None:
                 counts["fp"] += 1
             else:

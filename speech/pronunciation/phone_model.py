@@ -83,6 +83,7 @@ FRAME_SECONDS = 2 * HOP / LEARNER_RATE  # the network's output frames: 20 ms
 RUNNING_MEAN_WARMUP = 50  # frames over which the running mean moves from its prior to the speaker's
 RUNNING_MEAN_SPAN = 300  # then an exponential mean over about 3 s
 IMPOSSIBLE = -1e4  # log-likelihood of a sequence the frames cannot hold
+ANYTHING = "anything"  # in _sequence_evidence: the alternative where the word is heard as anything
 LONG_REFERENCE_WORDS = 16  # longer references are judged in windows of 3 + 1 + 3 words
 WINDOW_CONTEXT_WORDS = 3
 CTC_BATCH_CELLS = 20_000_000  # frames x sequences x states per ctc_loss call (about 80 MB of float32)
@@ -362,6 +363,7 @@ class WordEvidence:
     variant_margin: float  # best learner variant minus best canonical form, log-likelihood (nats)
     best_variant: int | None  # index into the slot's variants of that best variant
     omission_margin: float  # word left out minus best canonical form
+    free_margin: float  # the word's audio heard as anything at all minus best canonical form (>= ~0)
     mean_phone_posterior: float  # aligned phones' best log-posterior, averaged (CTC GOP)
     min_phone_posterior: float
     start_frame: int  # aligned span in 20 ms frames (-1: not aligned)
@@ -395,30 +397,84 @@ def _windowed_evidence(
     aligned once, and each judged word is scored with WINDOW_CONTEXT_WORDS words on each side over the
     frames between the neighbours of that stretch."""
     words = len(canonical)
-    flat = [label for forms in canonical for label in labels(forms[0])]
-    spans = align(log_probs, flat)
-    if spans is None:
+    windows = _ReferenceWindows.of(log_probs, canonical)
+    if windows is None:
         return _sequence_evidence(log_probs, canonical, variants, judged)
-    starts, ends, position = [], [], 0
-    for forms in canonical:
-        word_spans = [span for span in spans[position : position + len(forms[0])] if span[0] >= 0]
-        position += len(forms[0])
-        starts.append(word_spans[0][0] if word_spans else -1)
-        ends.append(word_spans[-1][1] if word_spans else -1)
-    frames = log_probs.shape[0]
     result: list[WordEvidence | None] = [None] * words
     for index in range(words) if judged is None else judged:
         low, high = max(index - WINDOW_CONTEXT_WORDS, 0), min(index + WINDOW_CONTEXT_WORDS + 1, words)
-        first = 0 if low == 0 else (max(ends[low - 1], 0) + max(starts[low], 0) + 1) // 2
-        last = frames if high == words else (max(ends[high - 1], 0) + max(starts[high], 0) + 1) // 2 + 1
+        first, last = windows.frames(low, high)
         local = _sequence_evidence(log_probs[first:last], canonical[low:high], variants[low:high], [index - low])
         evidence = local[index - low]
         if evidence.start_frame >= 0:
             evidence.start_frame += first
             evidence.end_frame += first
         result[index] = evidence
-    filler = WordEvidence(IMPOSSIBLE, None, 0.0, 0.0, 0.0, -1, -1)
+    filler = WordEvidence(IMPOSSIBLE, None, 0.0, 0.0, 0.0, 0.0, -1, -1)
     return [evidence if evidence is not None else filler for evidence in result]
+
+
+@dataclass(frozen=True)
+class _ReferenceWindows:
+    """Where each reference word lies in one alignment of the whole reading (first forms), so that a
+    stretch of words can be scored over its own frames only."""
+
+    starts: list[int]
+    ends: list[int]
+    total_frames: int
+
+    @classmethod
+    def of(cls, log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]]) -> _ReferenceWindows | None:
+        spans = align(log_probs, [label for forms in canonical for label in labels(forms[0])])
+        if spans is None:
+            return None
+        starts, ends, position = [], [], 0
+        for forms in canonical:
+            word_spans = [span for span in spans[position : position + len(forms[0])] if span[0] >= 0]
+            position += len(forms[0])
+            starts.append(word_spans[0][0] if word_spans else -1)
+            ends.append(word_spans[-1][1] if word_spans else -1)
+        return cls(starts, ends, log_probs.shape[0])
+
+    def frames(self, low: int, high: int) -> tuple[int, int]:
+        """The frames of reference words low..high-1: cut halfway to the words outside the stretch."""
+        starts, ends = self.starts, self.ends
+        first = 0 if low == 0 else (max(ends[low - 1], 0) + max(starts[low], 0) + 1) // 2
+        last = (
+            self.total_frames if high == len(starts) else (max(ends[high - 1], 0) + max(starts[high], 0) + 1) // 2 + 1
+        )
+        return first, last
+
+
+def _joined(parts: list[list[int]]) -> list[int]:
+    return [label for part in parts for label in part]
+
+
+def _best_base(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]]) -> tuple[list[list[int]], float]:
+    """The reference with each word in its best canonical form (each chosen with the others in their
+    first form), and its log-likelihood."""
+    words = len(canonical)
+    best = [0] * words
+    base = [labels(forms[0]) for forms in canonical]
+    alternatives: list[tuple[int, int]] = []
+    sequences: list[list[int]] = []
+    for index, forms in enumerate(canonical):
+        for form_index, form in enumerate(forms):
+            alternatives.append((index, form_index))
+            sequences.append(_joined(base[:index] + [labels(form)] + base[index + 1 :]))
+    scores = sequence_log_likelihoods(log_probs, sequences)
+    best_score = [-math.inf] * words
+    for (index, form_index), score in zip(alternatives, scores, strict=True):
+        if score > best_score[index]:
+            best_score[index], best[index] = score, form_index
+    base = [labels(canonical[i][best[i]]) for i in range(words)]
+    return base, float(sequence_log_likelihoods(log_probs, [_joined(base)])[0])
+
+
+def _with_anything(log_probs: np.ndarray) -> tuple[np.ndarray, int]:
+    """The posteriors with one more label, ANYTHING, whose log-probability in each frame is the best of
+    all labels (blank included): a stretch given to it is heard as whatever fits it best."""
+    return np.concatenate([log_probs, log_probs.max(axis=1, keepdims=True)], axis=1), log_probs.shape[1]
 
 
 def _sequence_evidence(
@@ -428,44 +484,33 @@ def _sequence_evidence(
     judged: list[int] | None,
 ) -> list[WordEvidence]:
     words = len(canonical)
-    best = [0] * words
-    base = [labels(forms[0]) for forms in canonical]
+    base, base_score = _best_base(log_probs, canonical)
 
-    def joined(parts: list[list[int]]) -> list[int]:
-        return [label for part in parts for label in part]
-
-    alternatives: list[tuple[int, int]] = []
-    sequences: list[list[int]] = []
-    for index, forms in enumerate(canonical):
-        for form_index, form in enumerate(forms):
-            alternatives.append((index, form_index))
-            sequences.append(joined(base[:index] + [labels(form)] + base[index + 1 :]))
-    scores = sequence_log_likelihoods(log_probs, sequences)
-    best_score = [-math.inf] * words
-    for (index, form_index), score in zip(alternatives, scores, strict=True):
-        if score > best_score[index]:
-            best_score[index], best[index] = score, form_index
-    base = [labels(canonical[i][best[i]]) for i in range(words)]
-    base_score = float(sequence_log_likelihoods(log_probs, [joined(base)])[0])
-
+    # the word replaced by ANYTHING: how far the audio is from the word, whatever was said
+    with_anything, anything = _with_anything(log_probs)
     sequences, owners = [], []
     for index in range(words) if judged is None else judged:
         for variant_index, variant in enumerate(variants[index]):
-            sequences.append(joined(base[:index] + [labels(variant)] + base[index + 1 :]))
+            sequences.append(_joined(base[:index] + [labels(variant)] + base[index + 1 :]))
             owners.append((index, variant_index))
-        sequences.append(joined(base[:index] + base[index + 1 :]))
+        sequences.append(_joined(base[:index] + base[index + 1 :]))
         owners.append((index, None))
-    scores = sequence_log_likelihoods(log_probs, [s if s else [BLANK] for s in sequences])
+        sequences.append(_joined(base[:index] + [[anything]] + base[index + 1 :]))
+        owners.append((index, ANYTHING))
+    scores = sequence_log_likelihoods(with_anything, [s if s else [BLANK] for s in sequences])
     margin = [-math.inf] * words
     best_variant: list[int | None] = [None] * words
     omission = [0.0] * words
+    free = [0.0] * words
     for (index, variant_index), score, sequence in zip(owners, scores, sequences, strict=True):
-        if variant_index is None:
+        if variant_index == ANYTHING:
+            free[index] = float(score) - base_score
+        elif variant_index is None:
             omission[index] = (float(score) if sequence else IMPOSSIBLE) - base_score
         elif score - base_score > margin[index]:
             margin[index], best_variant[index] = float(score) - base_score, variant_index
 
-    flat = joined(base)
+    flat = _joined(base)
     spans = align(log_probs, flat) or [(-1, -1)] * len(flat)
     result = []
     position = 0
@@ -481,12 +526,49 @@ def _sequence_evidence(
                 variant_margin=margin[index] if best_variant[index] is not None else IMPOSSIBLE,
                 best_variant=best_variant[index],
                 omission_margin=omission[index],
+                free_margin=free[index],
                 mean_phone_posterior=float(np.mean(posteriors)) if posteriors else 0.0,
                 min_phone_posterior=float(np.min(posteriors)) if posteriors else 0.0,
                 start_frame=aligned[0][0] if aligned else -1,
                 end_frame=aligned[-1][1] if aligned else -1,
             )
         )
+    return result
+
+
+FILLED_PAUSES = (("AH",), ("AH", "M"))  # "uh", "um" as CMUdict says them
+
+
+@dataclass
+class GapEvidence:
+    """What a phone recogniser says of the stretch between two reference words: whether something was
+    said there that the reference does not have (an inserted word), and whether a filled pause explains it."""
+
+    anything_margin: float  # ANYTHING heard between the two words minus nothing (>= about 0)
+    filled_pause_margin: float  # the better filled pause ("uh", "um") between them minus nothing
+    heard: tuple[str, ...] = ()  # the recogniser's best path over the inserted word's own frames
+
+
+def gap_evidence(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], gaps: list[int]) -> list[GapEvidence]:
+    """Per gap g (before reference word g; len(canonical): after the last word), the reference in its best
+    canonical forms with ANYTHING, or a filled pause, inserted there, against the reference alone. A
+    long reference is scored in windows of WINDOW_CONTEXT_WORDS words on each side, as `word_evidence`."""
+    words = len(canonical)
+    windows = _ReferenceWindows.of(log_probs, canonical) if words > LONG_REFERENCE_WORDS else None
+    result = []
+    for gap in gaps:
+        low, high, first, last = 0, words, 0, log_probs.shape[0]
+        if windows is not None:
+            low, high = max(gap - WINDOW_CONTEXT_WORDS, 0), min(gap + WINDOW_CONTEXT_WORDS, words)
+            first, last = windows.frames(low, high)
+        local = log_probs[first:last]
+        base, base_score = _best_base(local, canonical[low:high])
+        with_anything, anything = _with_anything(local)
+        at = gap - low
+        inserted = [[anything], *(labels(pause) for pause in FILLED_PAUSES)]
+        sequences = [_joined(base[:at] + [extra] + base[at:]) for extra in inserted]
+        scores = sequence_log_likelihoods(with_anything, sequences) - base_score
+        result.append(GapEvidence(float(scores[0]), float(max(scores[1:]))))
     return result
 
 

@@ -34,7 +34,15 @@ from speech.audio import LEARNER_RATE, Audio
 from speech.g2p import arpabet_to_ipa, normalise
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.learner_variants import LearnerVariant, PhoneEdit
-from speech.pronunciation.phone_model import PhoneRecognizer, WordEvidence, default_phone_recognizer, word_evidence
+from speech.pronunciation.phone_model import (
+    GapEvidence,
+    PhoneRecognizer,
+    WordEvidence,
+    default_phone_recognizer,
+    gap_evidence,
+    greedy_phones,
+    word_evidence,
+)
 from speech.pronunciation.sphinx import (
     FRAME_SECONDS,
     SAMPLES_PER_FRAME,
@@ -63,7 +71,7 @@ from speech.pronunciation.types import (
     check_language,
 )
 from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer, default_whisper_phone_recognizer
-from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
+from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model, insertion_features
 
 EVIDENCE_PAD_FRAMES = 5
 LONG_PAUSE_SECONDS = 0.3
@@ -117,6 +125,8 @@ class ExtraWord:
     start_frame: int
     end_frame: int
     evidence: float | None = None  # insertions: see VariantEvidence.insertion
+    phone_model: GapEvidence | None = None  # whole utterance, insertions: the phone recognisers' view
+    whisper_phones: GapEvidence | None = None
 
 
 @dataclass
@@ -326,8 +336,8 @@ class PronunciationScorer:
         n_frames = len(pcm) // (2 * SAMPLES_PER_FRAME)
         add_gap_speech(audio, path, features)
         self._add_phone_gops(pcm, path, features, n_frames)
-        add_phone_model_evidence(self.phones, audio, features)
-        add_whisper_phone_evidence(self.whisper_phones, audio, features)
+        add_phone_model_evidence(self.phones, audio, features, extras)
+        add_whisper_phone_evidence(self.whisper_phones, audio, features, extras)
         return UtteranceFeatures(features, extras, n_frames)
 
     def _add_phone_gops(self, pcm: bytes, path: list[DecodedWord], features: list[SlotFeature], n_frames: int) -> None:
@@ -358,19 +368,46 @@ def slot_evidence(log_probs: np.ndarray, slots: list[WordSlot], judged: list[int
     return word_evidence(log_probs, canonical, variants, judged)
 
 
-def phone_evidence(recognizer: CtcRecognizer, audio: Audio, features: list[SlotFeature]) -> list[WordEvidence]:
+def phone_evidence(
+    recognizer: CtcRecognizer, audio: Audio, features: list[SlotFeature], extras: list[ExtraWord]
+) -> tuple[list[WordEvidence], list[GapEvidence]]:
+    """CTC evidence on every reference word, and on the gap of every decoded inserted word."""
     log_probs = recognizer.log_posteriors(audio.to(LEARNER_RATE).samples)
-    return slot_evidence(log_probs, [f.slot for f in features])
+    slots = [f.slot for f in features]
+    inserted = [extra for extra in extras if extra.kind == "insertion"]
+    canonical = [list(slot.canonical) for slot in slots]
+    positions = [inserted_word_gap(extra, features) for extra in inserted]
+    gaps = gap_evidence(log_probs, canonical, positions) if inserted else []
+    for extra, gap in zip(inserted, gaps, strict=True):
+        # pocketsphinx's 10 ms frames, the recogniser's 20 ms ones
+        gap.heard = tuple(greedy_phones(log_probs[extra.start_frame // 2 : extra.end_frame // 2 + 1]))
+    return slot_evidence(log_probs, slots), gaps
 
 
-def add_phone_model_evidence(recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:
-    for feature, evidence in zip(features, phone_evidence(recognizer, audio, features), strict=True):
+def inserted_word_gap(extra: ExtraWord, features: list[SlotFeature]) -> int:
+    """The gap a decoded extra word sits in: g when it follows reference word g - 1 (0: before any)."""
+    before = [f.slot.index + 1 for f in features if f.decoded is not None and f.decoded.end_frame < extra.start_frame]
+    return max(before, default=0)
+
+
+def add_phone_model_evidence(
+    recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature], extras: list[ExtraWord]
+) -> None:
+    words, gaps = phone_evidence(recognizer, audio, features, extras)
+    for feature, evidence in zip(features, words, strict=True):
         feature.phone_model = evidence
+    for extra, evidence in zip([e for e in extras if e.kind == "insertion"], gaps, strict=True):
+        extra.phone_model = evidence
 
 
-def add_whisper_phone_evidence(recognizer: WhisperPhoneRecognizer, audio: Audio, features: list[SlotFeature]) -> None:
-    for feature, evidence in zip(features, phone_evidence(recognizer, audio, features), strict=True):
+def add_whisper_phone_evidence(
+    recognizer: WhisperPhoneRecognizer, audio: Audio, features: list[SlotFeature], extras: list[ExtraWord]
+) -> None:
+    words, gaps = phone_evidence(recognizer, audio, features, extras)
+    for feature, evidence in zip(features, words, strict=True):
         feature.whisper_phones = evidence
+    for extra, evidence in zip([e for e in extras if e.kind == "insertion"], gaps, strict=True):
+        extra.whisper_phones = evidence
 
 
 # -------------------------------------------------------------------------------------------------- decisions
@@ -423,7 +460,18 @@ def decide_slot(
 
 
 def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
+    """Streaming: a decoded inserted word is reported when pocketsphinx's evidence clears the calibrated
+    threshold (the streaming path has no phone-recogniser evidence on gaps)."""
     return extra.kind == "insertion" and (extra.evidence is None or extra.evidence > calibration.insertion_evidence)
+
+
+def is_confirmed_insertion(extra: ExtraWord, word_model: WordModel) -> bool:
+    """Whole utterance: a decoded inserted word is reported when the word model's `insertion` head, on
+    pocketsphinx's evidence and both phone recognisers' evidence on its gap, says so."""
+    if extra.kind != "insertion":
+        return False
+    head = word_model.heads["insertion"]
+    return head.probability(insertion_features(extra)) >= head.threshold
 
 
 def _sigmoid(value: float) -> float:
@@ -449,7 +497,9 @@ def build_assessment(
         decision = decide_slot(feature, word_model, "full", levels)
         words.append(_word_assessment(feature, decision, calibration))
     for extra in features.extras:
-        if is_insertion(extra, calibration):
+        if is_confirmed_insertion(extra, word_model):
+            ears = (extra.whisper_phones, extra.phone_model)
+            heard = next((ear.heard for ear in ears if ear is not None and ear.heard), None)
             words.append(
                 WordAssessment(
                     text=extra.text,
@@ -458,6 +508,7 @@ def build_assessment(
                     accuracy=0.0,
                     error="insertion",
                     expected_ipa="",
+                    heard_ipa="".join(arpabet_to_ipa(list(heard))) if heard else None,
                 )
             )
     words.sort(key=lambda w: (w.start, w.error != "insertion"))

@@ -31,7 +31,7 @@ import torch
 from speech.audio import read_wav
 from speech.corpus import load_corpus
 from speech.pronunciation.calibration import default_calibration
-from speech.pronunciation.evaluation import ScoredUtterance, score_corpus, scored_words
+from speech.pronunciation.evaluation import ScoredUtterance, overlaps_inserted_word, score_corpus, scored_words
 from speech.pronunciation.phone_model import PhoneRecognizer
 from speech.pronunciation.scorer import (
     PronunciationScorer,
@@ -50,6 +50,7 @@ from speech.pronunciation.word_model import (
     UtteranceContext,
     WordHead,
     WordModel,
+    insertion_features,
     word_features,
 )
 
@@ -57,10 +58,16 @@ CACHE_DIR = Path("var/word_model_cache")
 WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES)
 # per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
 # read words (as a share of those it sees) its threshold may flag out of voice
-HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8}
-HEAD_TARGETS = {"full": "mispronunciation", "streaming": "mispronunciation", "omission": "omission"}
+HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8, "insertion": 0}
+HEAD_TARGETS = {
+    "full": "mispronunciation",
+    "streaming": "mispronunciation",
+    "omission": "omission",
+    "insertion": "insertion",
+}
 SKIPPED_WORDS_ONLY = {"omission"}
-MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1}
+# insertion: of the decoded inserted words that were not said
+MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1, "insertion": 0.1}
 EPOCHS = 400
 LEARNING_RATE = 0.01
 WEIGHT_DECAY = 1e-3
@@ -122,8 +129,9 @@ def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredU
     # utterance's voice
     for utterance in utterances:
         audio = read_wav(folder / utterance.annotation["audio"])
-        add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, utterance.features.slots)
-        add_whisper_phone_evidence(calibration_whisper_head(utterance.voice), audio, utterance.features.slots)
+        features = utterance.features
+        add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, features.slots, features.extras)
+        add_whisper_phone_evidence(calibration_whisper_head(utterance.voice), audio, features.slots, features.extras)
     return utterances
 
 
@@ -206,6 +214,20 @@ def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
             voices.append(voice_group(word.voice))
     examples = WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
     return examples.subset(examples.skipped) if head in SKIPPED_WORDS_ONLY else examples
+
+
+def insertion_examples(utterances: list[ScoredUtterance]) -> WordExamples:
+    """Every word the grammar decoded as inserted, "insertion" where it overlaps an annotated inserted word
+    (as the benchmark matches them), else "none"."""
+    vectors, errors, voices = [], [], []
+    for utterance in utterances:
+        for extra in utterance.features.extras:
+            if extra.kind == "insertion":
+                vectors.append(insertion_features(extra))
+                errors.append("insertion" if overlaps_inserted_word(extra, utterance.annotation) else "none")
+                voices.append(voice_group(utterance.voice))
+    count = len(errors)
+    return WordExamples(np.array(vectors), np.array(errors), np.zeros(count, bool), np.array(voices))
 
 
 def train_head(
@@ -302,7 +324,10 @@ def train(folders: list[Path]) -> tuple[WordModel, dict]:
     streamed = streamed_word_examples(streamed_dev_corpus(folders, provisional_streaming_model(utterances)))
     heads, report = {}, {}
     for name, features in HEAD_FEATURES.items():
-        examples = streamed if name == "streaming" else word_examples(utterances, name)
+        if name == "insertion":
+            examples = insertion_examples(utterances)
+        else:
+            examples = streamed if name == "streaming" else word_examples(utterances, name)
         labels = examples.labels(HEAD_TARGETS[name])
         hidden_units = HEAD_HIDDEN_UNITS[name]
         probabilities = out_of_voice_probabilities(examples, labels, features, hidden_units)

@@ -24,7 +24,7 @@ from speech.pronunciation.learner_variants import rule_family
 
 if TYPE_CHECKING:
     from speech.pronunciation.phone_model import WordEvidence
-    from speech.pronunciation.scorer import SlotFeature
+    from speech.pronunciation.scorer import ExtraWord, SlotFeature
 
 WORD_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "word_model.json"
 
@@ -40,6 +40,8 @@ PHONE_MODEL_FEATURES = (
     "ctc_min_posterior",
     "ctc_missing",
     "ctc_variant_share",
+    "ctc_free_margin",
+    "ctc_free_over_omission",
 )
 # the same evidence from the Whisper phone head (whisper_phones.py), whole utterance only
 WHISPER_PHONE_FEATURES = (
@@ -52,6 +54,9 @@ WHISPER_PHONE_FEATURES = (
     "wctc_missing",
     "wctc_variant_share",
     "wctc_posterior_vs_utterance",
+    "wctc_free_margin",
+    "wctc_free_over_omission",
+    "wctc_free_vs_utterance",
 )
 _DECODING_FEATURES = ("variant", "skipped", *(f"family_{family}" for family in RULE_FAMILIES))
 # pocketsphinx's in-context alignments of a decoded variant against the canonical forms: whole utterance
@@ -86,10 +91,29 @@ FULL_FEATURES = (
     "utterance_variant_share",
     "next_word_skipped",
     "ctc_posterior_vs_utterance",
+    "ctc_free_vs_utterance",
     *WHISPER_PHONE_FEATURES,
 )
 # "omission": P(omitted) of a word the grammar skipped, for both paths (all its features exist in both)
-HEAD_FEATURES = {"full": FULL_FEATURES, "streaming": STREAMING_FEATURES, "omission": STREAMING_FEATURES}
+# whole utterance: is a word that the grammar decoded between two reference words really there?
+INSERTION_FEATURES = (
+    "sphinx_evidence",
+    "sphinx_evidence_missing",
+    "log_duration",
+    "ctc_anything_margin",
+    "ctc_filled_pause_margin",
+    "ctc_anything_over_pause",
+    "wctc_anything_margin",
+    "wctc_filled_pause_margin",
+    "wctc_anything_over_pause",
+)
+HEAD_FEATURES = {
+    "full": FULL_FEATURES,
+    "streaming": STREAMING_FEATURES,
+    "omission": STREAMING_FEATURES,
+    "insertion": INSERTION_FEATURES,
+}
+WORD_HEADS = ("full", "streaming", "omission")
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -124,11 +148,11 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
     if utterance is not None:
         previous, following = utterance.neighbour_skipped(feature.slot.index)
         values["previous_word_skipped"] = float(previous)
-    _add_phone_model_features(values, feature.phone_model, feature, utterance.phone_posterior if utterance else None)
+    _add_phone_model_features(values, feature.phone_model, feature, utterance.phone_model if utterance else None)
     if utterance is not None:
         values["ctc_variant_share"] = utterance.ctc_variant_share
     if head == "full":
-        typical = utterance.whisper_posterior if utterance else None
+        typical = utterance.whisper_phones if utterance else None
         _add_phone_model_features(values, feature.whisper_phones, feature, typical, prefix="wctc")
         if utterance is not None:
             values["wctc_variant_share"] = utterance.whisper_variant_share
@@ -138,6 +162,24 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
             values["utterance_variant_share"] = utterance.variant_share
             values["next_word_skipped"] = float(following)
     return np.array([values[name] for name in HEAD_FEATURES[head]], dtype=np.float64)
+
+
+def insertion_features(extra: ExtraWord) -> np.ndarray:
+    """The `insertion` head's feature vector of a decoded inserted word (whole utterance)."""
+    values: dict[str, float] = dict.fromkeys(INSERTION_FEATURES, 0.0)
+    if extra.evidence is None:
+        values["sphinx_evidence_missing"] = 1.0
+    else:
+        values["sphinx_evidence"] = _clip(extra.evidence, -100.0, 100.0) / 20.0
+    values["log_duration"] = math.log(max(extra.end_frame - extra.start_frame + 1, 1) / 100.0)
+    for prefix, evidence in (("ctc", extra.phone_model), ("wctc", extra.whisper_phones)):
+        if evidence is None:
+            continue
+        values[f"{prefix}_anything_margin"] = _clip(evidence.anything_margin, -10.0, 60.0) / 10.0
+        values[f"{prefix}_filled_pause_margin"] = _clip(evidence.filled_pause_margin, -60.0, 60.0) / 10.0
+        over_pause = evidence.anything_margin - max(evidence.filled_pause_margin, 0.0)
+        values[f"{prefix}_anything_over_pause"] = _clip(over_pause, -10.0, 60.0) / 10.0
+    return np.array([values[name] for name in INSERTION_FEATURES], dtype=np.float64)
 
 
 def _add_gop_features(values: dict[str, float], feature: SlotFeature, utterance_word_gop: float | None) -> None:
@@ -173,10 +215,11 @@ def _add_phone_model_features(
     values: dict[str, float],
     evidence: WordEvidence | None,
     feature: SlotFeature,
-    typical: float | None,
+    typical: TypicalEvidence | None,
     prefix: str = "ctc",
 ) -> None:
-    """CTC evidence of one phone recogniser (`prefix` "ctc": the phone model, "wctc": the Whisper head)."""
+    """CTC evidence of one phone recogniser (`prefix` "ctc": the phone model, "wctc": the Whisper head);
+    `typical` is that recogniser's level over the utterance, where the head compares the word with it."""
     if evidence is None:
         values[f"{prefix}_missing"] = 1.0
         return
@@ -190,13 +233,32 @@ def _add_phone_model_features(
     values[f"{prefix}_omission_margin"] = _clip(evidence.omission_margin, -60.0, 20.0) / 10.0
     values[f"{prefix}_mean_posterior"] = _clip(evidence.mean_phone_posterior, -20.0, 0.0) / 5.0
     values[f"{prefix}_min_posterior"] = _clip(evidence.min_phone_posterior, -20.0, 0.0) / 5.0
+    values[f"{prefix}_free_margin"] = _clip(evidence.free_margin, 0.0, 60.0) / 10.0
+    # anything against nothing: near 0 for a word left out, large for a word replaced by another
+    free_over_omission = evidence.free_margin - max(evidence.omission_margin, -60.0)
+    values[f"{prefix}_free_over_omission"] = _clip(free_over_omission, 0.0, 60.0) / 10.0
     if typical is not None and f"{prefix}_posterior_vs_utterance" in values:
-        relative = evidence.mean_phone_posterior - typical
+        relative = evidence.mean_phone_posterior - typical.posterior
         values[f"{prefix}_posterior_vs_utterance"] = _clip(relative, -20.0, 20.0) / 5.0
+        relative = evidence.free_margin - typical.free_margin
+        values[f"{prefix}_free_vs_utterance"] = _clip(relative, -30.0, 60.0) / 10.0
 
 
-def _median_posterior(evidence: list[WordEvidence]) -> float | None:
-    return float(np.median([e.mean_phone_posterior for e in evidence])) if evidence else None
+@dataclass(frozen=True)
+class TypicalEvidence:
+    """One phone recogniser's medians over an utterance's words: the voice's and recording's own level."""
+
+    posterior: float  # of the words' mean phone posterior
+    free_margin: float
+
+    @classmethod
+    def of(cls, evidence: list[WordEvidence]) -> TypicalEvidence | None:
+        if not evidence:
+            return None
+        return cls(
+            float(np.median([e.mean_phone_posterior for e in evidence])),
+            float(np.median([e.free_margin for e in evidence])),
+        )
 
 
 def prefers_variant_share(ctc_variant_margins: list[float]) -> float:
@@ -214,11 +276,11 @@ class UtteranceContext:
     variant_margin: float | None
     variant_share: float  # share of the reference words decoded as a learner variant (an accent raises it)
     skipped: tuple[bool, ...]  # per reference word
-    phone_posterior: float | None = None  # median of the phone model's mean phone posterior per word
+    phone_model: TypicalEvidence | None = None  # the phone model's medians over the words
     # share of the words (streaming: decided so far) for which the phone model prefers a learner variant
     # to every canonical form; a voice or accent that differs from the reference throughout raises it
     ctc_variant_share: float = 0.0
-    whisper_posterior: float | None = None  # the same two from the Whisper phone head (whole utterance)
+    whisper_phones: TypicalEvidence | None = None  # the same two from the Whisper phone head (whole utterance)
     whisper_variant_share: float = 0.0
 
     @classmethod
@@ -233,9 +295,9 @@ class UtteranceContext:
             float(np.median(margins)) if margins else None,
             variants / max(len(features), 1),
             tuple(f.decoded is None for f in features),
-            _median_posterior(phone_model),
+            TypicalEvidence.of(phone_model),
             prefers_variant_share([e.variant_margin for e in phone_model]),
-            _median_posterior(whisper),
+            TypicalEvidence.of(whisper),
             prefers_variant_share([e.variant_margin for e in whisper]),
         )
 

@@ -24,6 +24,7 @@ from speech.pronunciation.phone_model import (
     RunningMean,
     align,
     default_phone_recognizer,
+    gap_evidence,
     greedy_phones,
     labels,
     log_mel,
@@ -93,6 +94,35 @@ def test_word_evidence_points_at_the_variant_that_was_said():
     assert think.mean_phone_posterior < very.mean_phone_posterior
 
 
+def test_a_word_replaced_by_another_is_far_from_anything_it_could_be_and_an_omitted_one_is_not():
+    slots = word_slots(["think", "very"])
+    canonical = [list(s.canonical) for s in slots]
+    variants = [[v.phones for _, v in s.variants] for s in slots]
+    correct = word_evidence(spelled(["TH", "IH", "NG", "K", "V", "EH", "R", "IY"]), canonical, variants)
+    assert all(abs(e.free_margin) < 3 for e in correct)
+    pocket = ["P", "AA", "K", "AH", "T", "V", "EH", "R", "IY"]
+    think_as_pocket = word_evidence(spelled(pocket), canonical, variants)[0]
+    assert think_as_pocket.free_margin > 10
+    assert think_as_pocket.free_margin > think_as_pocket.variant_margin + 10  # no learner variant explains it
+    think_omitted = word_evidence(spelled(["V", "EH", "R", "IY"]), canonical, variants)[0]
+    # heard as nothing: leaving the word out explains the audio as well as anything does
+    assert think_omitted.free_margin - think_omitted.omission_margin < 1
+    assert think_as_pocket.free_margin - think_as_pocket.omission_margin > 10
+
+
+def test_gap_evidence_hears_a_word_said_between_two_reference_words_and_knows_a_filled_pause():
+    canonical = [list(s.canonical) for s in word_slots(["think", "very"])]
+    think, very = ["TH", "IH", "NG", "K"], ["V", "EH", "R", "IY"]
+    before, between, after = gap_evidence(spelled(think + very), canonical, [0, 1, 2])
+    assert all(gap.anything_margin < 3 for gap in (before, between, after))
+    really = gap_evidence(spelled(think + ["R", "IH", "L", "IY"] + very), canonical, [1])[0]
+    assert really.anything_margin > 10
+    assert really.anything_margin > really.filled_pause_margin + 10
+    um = gap_evidence(spelled(think + ["AH", "M"] + very), canonical, [1])[0]
+    assert um.anything_margin > 5
+    assert um.anything_margin - um.filled_pause_margin < 3  # a filled pause explains it
+
+
 @pytest.fixture(scope="module")
 def recognizer() -> PhoneRecognizer:
     return default_phone_recognizer()
@@ -119,6 +149,15 @@ def test_committed_model_hears_z_for_th_in_weather_and_not_in_a_correct_reading(
     correct = sentence_evidence(committed, reading())
     assert correct["weather"].variant_margin < 0
     assert correct["weather"].mean_phone_posterior > wezzer["weather"].mean_phone_posterior
+
+
+def test_committed_model_hears_a_word_replaced_by_another(committed):
+    evidence = sentence_evidence(committed, reading({"weather": ("P", "AA", "K", "AH", "T")}))
+    others = [e.free_margin for w, e in evidence.items() if w != "weather"]
+    assert evidence["weather"].free_margin > max(others) + 5
+    replaced = evidence["weather"].free_margin - evidence["weather"].omission_margin
+    omitted = sentence_evidence(committed, reading(omit="weather"))["weather"]
+    assert replaced > omitted.free_margin - omitted.omission_margin + 5
 
 
 def test_committed_model_hears_an_omitted_word(committed):
