@@ -1,4 +1,4 @@
-"""Train the per-word decision model (mispronounced, omitted) on DEV corpora; writes speech/data/word_model.json.
+"""Train the word model (mispronounced, omitted, inserted) on DEV corpora; writes speech/data/word_model.json.
 
     python -m speech.pronunciation.train_word_model var/corpus/dev var/corpus/dev2 ... [--out PATH]
 
@@ -6,7 +6,8 @@ Never give it the eval set (it refuses a folder whose index.json says so). Steps
 utterance with the calibrated grammar and keep the per-word features (cached under var/word_model_cache,
 keyed by folder name and seed: delete it after changing the scorer or the calibration); (2) for each
 head (`full`, `streaming`: P(mispronounced) of every reference word; `omission`: P(omitted) of a word the
-grammar skipped) leave one voice out: train on the other dev voices, predict the held-out voice; (3) on
+grammar skipped; `insertion`: whether a word the grammar decoded as inserted was really said there) leave
+one voice out: train on the other dev voices, predict the held-out voice; (3) on
 those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
 stay under the head's MAX_FALSE_FLAG_RATES (unseen voices raise false flags, so the point is strict);
 (4) train on all dev words and save the heads. Fixed seeds and single-threaded full-batch training make
