@@ -555,21 +555,27 @@ def gap_evidence(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], 
     long reference is scored in windows of WINDOW_CONTEXT_WORDS words on each side, as `word_evidence`."""
     words = len(canonical)
     windows = _ReferenceWindows.of(log_probs, canonical) if words > LONG_REFERENCE_WORDS else None
-    result = []
-    for gap in gaps:
-        low, high, first, last = 0, words, 0, log_probs.shape[0]
-        if windows is not None:
-            low, high = max(gap - WINDOW_CONTEXT_WORDS, 0), min(gap + WINDOW_CONTEXT_WORDS, words)
-            first, last = windows.frames(low, high)
+    by_window: dict[tuple[int, int], list[int]] = {}  # gaps that share a stretch of words share its base
+    for position, gap in enumerate(gaps):
+        low, high = (
+            (max(gap - WINDOW_CONTEXT_WORDS, 0), min(gap + WINDOW_CONTEXT_WORDS, words)) if windows else (0, words)
+        )
+        by_window.setdefault((low, high), []).append(position)
+    result: list[GapEvidence | None] = [None] * len(gaps)
+    for (low, high), positions in by_window.items():
+        first, last = windows.frames(low, high) if windows else (0, log_probs.shape[0])
         local = log_probs[first:last]
         base, base_score = _best_base(local, canonical[low:high])
         with_anything, anything = _with_anything(local)
-        at = gap - low
         inserted = [[anything], *(labels(pause) for pause in FILLED_PAUSES)]
-        sequences = [_joined(base[:at] + [extra] + base[at:]) for extra in inserted]
+        sequences = [
+            _joined(base[: gaps[p] - low] + [extra] + base[gaps[p] - low :]) for p in positions for extra in inserted
+        ]
         scores = sequence_log_likelihoods(with_anything, sequences) - base_score
-        result.append(GapEvidence(float(scores[0]), float(max(scores[1:]))))
-    return result
+        for offset, position in enumerate(positions):
+            anything_score, *pauses = scores[offset * len(inserted) : (offset + 1) * len(inserted)]
+            result[position] = GapEvidence(float(anything_score), float(max(pauses)))
+    return [evidence for evidence in result if evidence is not None]
 
 
 def greedy_phones(log_probs: np.ndarray) -> list[str]:

@@ -374,7 +374,7 @@ def phone_evidence(
     """CTC evidence on every reference word, and on the gap of every decoded inserted word."""
     log_probs = recognizer.log_posteriors(audio.to(LEARNER_RATE).samples)
     slots = [f.slot for f in features]
-    inserted = [extra for extra in extras if extra.kind == "insertion"]
+    inserted = inserted_words(extras)
     canonical = [list(slot.canonical) for slot in slots]
     positions = [inserted_word_gap(extra, features) for extra in inserted]
     gaps = gap_evidence(log_probs, canonical, positions) if inserted else []
@@ -382,6 +382,11 @@ def phone_evidence(
         # pocketsphinx's 10 ms frames, the recogniser's 20 ms ones
         gap.heard = tuple(greedy_phones(log_probs[extra.start_frame // 2 : extra.end_frame // 2 + 1]))
     return slot_evidence(log_probs, slots), gaps
+
+
+def inserted_words(extras: list[ExtraWord]) -> list[ExtraWord]:
+    """The extra words the grammar decoded as inserted words (not filled pauses), in order."""
+    return [extra for extra in extras if extra.kind == "insertion"]
 
 
 def inserted_word_gap(extra: ExtraWord, features: list[SlotFeature]) -> int:
@@ -396,7 +401,7 @@ def add_phone_model_evidence(
     words, gaps = phone_evidence(recognizer, audio, features, extras)
     for feature, evidence in zip(features, words, strict=True):
         feature.phone_model = evidence
-    for extra, evidence in zip([e for e in extras if e.kind == "insertion"], gaps, strict=True):
+    for extra, evidence in zip(inserted_words(extras), gaps, strict=True):
         extra.phone_model = evidence
 
 
@@ -406,7 +411,7 @@ def add_whisper_phone_evidence(
     words, gaps = phone_evidence(recognizer, audio, features, extras)
     for feature, evidence in zip(features, words, strict=True):
         feature.whisper_phones = evidence
-    for extra, evidence in zip([e for e in extras if e.kind == "insertion"], gaps, strict=True):
+    for extra, evidence in zip(inserted_words(extras), gaps, strict=True):
         extra.whisper_phones = evidence
 
 

@@ -113,7 +113,6 @@ HEAD_FEATURES = {
     "omission": STREAMING_FEATURES,
     "insertion": INSERTION_FEATURES,
 }
-WORD_HEADS = ("full", "streaming", "omission")
 
 
 def _clip(value: float, low: float, high: float) -> float:
