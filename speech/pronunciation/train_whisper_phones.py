@@ -8,6 +8,11 @@ var/whisper_phone_corpus (~1.2 GB, ~10 min on 2 cores). Folds as for the phone m
 the dev voices of fold K, and the word model's dev features use the head that never heard the voice;
 fold 0 (every training voice) is the shipped head. The encoder is frozen; only the head (1 M parameters)
 is trained, ~2 min per epoch on one core.
+
+The head reads the encoder's final output. To compare another layer, set whisper_phones.HEAD_LAYER
+(its speech goes to var/whisper_phone_corpus-layerN, its heads to var/phone_models/whisper_foldK-layerN.pt)
+and run `--folds 1 --epochs 4`, then `python bench/speech_phones.py --corpus var/corpus/dev2`: fold 1
+never heard piper joe and espeak f3.
 """
 
 from __future__ import annotations
@@ -28,17 +33,26 @@ from speech.pronunciation.train_phone_model import (
     _batches,
     run_recipe,
 )
-from speech.pronunciation.whisper_phones import WHISPER_HEAD_PATH, PhoneHead, WhisperPhoneRecognizer
+from speech.pronunciation.whisper_phones import (
+    ENCODER_LAYERS,
+    HEAD_LAYER,
+    WHISPER_HEAD_PATH,
+    PhoneHead,
+    WhisperPhoneRecognizer,
+)
 from speech.sequences import edit_distance
 
-DATA_DIR = Path("var/whisper_phone_corpus")
+# a head on another encoder layer (whisper_phones.HEAD_LAYER) is an experiment: its training speech and
+# weights get their own names, and fold 0 does not replace the shipped head
+LAYER_SUFFIX = "" if HEAD_LAYER == ENCODER_LAYERS else f"-layer{HEAD_LAYER}"
+DATA_DIR = Path(f"var/whisper_phone_corpus{LAYER_SUFFIX}")
 BATCH_FRAMES = 16000  # 20 ms frames per batch (longest utterance x batch size)
 LEARNING_RATE = 2e-3
 TIME_MASKS = 2  # per utterance, each up to 80 ms
 
 
 def whisper_fold_path(fold: int, folder: Path = FOLD_MODELS_DIR) -> Path:
-    return folder / f"whisper_fold{fold}.pt"
+    return folder / f"whisper_fold{fold}{LAYER_SUFFIX}.pt"
 
 
 def phone_error_rate(recognizer: WhisperPhoneRecognizer, examples: list[Example]) -> float:
@@ -117,7 +131,7 @@ def main() -> None:
         threads=1,
         features="whisper",
         train_one=train,
-        weights_path=lambda fold: whisper_fold_path(fold) if fold else WHISPER_HEAD_PATH,
+        weights_path=lambda fold: whisper_fold_path(fold) if fold or LAYER_SUFFIX else WHISPER_HEAD_PATH,
         recipe="train_whisper_phones",
     )
 
