@@ -380,6 +380,20 @@ def ensure_whisper_base() -> Path:
     return folder
 
 
+_shared_load_lock = threading.Lock()
+
+
+@cache
+def _load_shared() -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
+    return load_whisper_base(ensure_whisper_base())
+
+
+def shared_whisper_base() -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
+    """The process's one Whisper base (the transcriber and the Whisper phone head's encoder share it)."""
+    with _shared_load_lock:
+        return _load_shared()
+
+
 # ------------------------------------------------------------------------------------------- transcription
 
 
@@ -411,7 +425,7 @@ class Transcriber:
     def _shared(cls) -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
         with cls._load_lock:
             if cls._model is None:
-                cls._model, cls._processor = load_whisper_base(ensure_whisper_base())
+                cls._model, cls._processor = shared_whisper_base()
                 _warm_up(cls._model)
             assert cls._processor is not None
             return cls._model, cls._processor

@@ -130,6 +130,9 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # Learner audio and other per-session files.
 MEDIA_ROOT = Path(env.str("PARLEY_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# the tutor's synthesised speech (lessons.voice) is cached under MEDIA_ROOT/tts-cache up to this size;
+# past it the least recently played files go first
+TTS_CACHE_MAX_BYTES = env.int("PARLEY_TTS_CACHE_MAX_BYTES", default=256 * 1024 * 1024)
 
 REDIS_URL = _redis_url()
 

@@ -41,9 +41,9 @@ class WhisperEncoder:
     """Whisper base's encoder on short clips: log-mel of the clip's own length, sliced positions."""
 
     def __init__(self) -> None:
-        from speech.transcriber import ensure_whisper_base, load_whisper_base
+        from speech.transcriber import shared_whisper_base
 
-        model, processor = load_whisper_base(ensure_whisper_base())
+        model, processor = shared_whisper_base()
         self.encoder = model.model.encoder.eval()
         self.feature_extractor = processor.feature_extractor
         self.lock = threading.Lock()

@@ -4,6 +4,7 @@ the drag-and-drop endpoint, suggestions, the tutor's voice and the token page.""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from django.urls import reverse
@@ -152,6 +153,34 @@ def test_tutor_voice_returns_a_cached_wav_and_refuses_long_text(personas, lesson
     item = lesson.items.get(kind=LessonItem.Kind.MINIMAL_PAIR)
     word = teacher.get(reverse("lessons:item_audio", args=[item.pk]), {"word": "0-contrast"})
     assert word.status_code == 200 and word.content[:4] == b"RIFF"
+
+
+def test_the_voice_cache_keeps_under_its_budget_by_dropping_the_least_recently_played(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    first = voice.speak("Thank you.")
+    second = voice.speak("Good morning.")
+    settings.TTS_CACHE_MAX_BYTES = len(first) + len(second) + 1000  # both, but not a third
+    assert voice.speak("Thank you.") == first  # a hit: now the most recently played
+    third = voice.speak("See you soon.")
+    assert voice.cache_path("See you soon.", slow=False).read_bytes() == third  # the new file always stays
+    assert not voice.cache_path("Good morning.", slow=False).exists()  # the least recently played went first
+    kept_first = len(first) + len(third) <= settings.TTS_CACHE_MAX_BYTES
+    assert voice.cache_path("Thank you.", slow=False).exists() == kept_first
+    cached = sum(p.stat().st_size for p in (tmp_path / "tts-cache").glob("*/*.wav"))
+    assert cached <= settings.TTS_CACHE_MAX_BYTES
+
+
+def test_evicting_leaves_a_cache_under_budget_alone_and_removes_oldest_first(tmp_path):
+    for age, name in enumerate(["new", "middle", "old"]):
+        wav = tmp_path / "ab" / f"{name}.wav"
+        wav.parent.mkdir(exist_ok=True)
+        wav.write_bytes(b"x" * 100)
+        os.utime(wav, (1_000_000 - age * 10, 1_000_000 - age * 10))
+    assert voice.evict_least_recent(tmp_path, 300) == 0
+    assert voice.evict_least_recent(tmp_path, 250) == 100
+    assert sorted(p.name for p in tmp_path.glob("*/*.wav")) == ["middle.wav", "new.wav"]
+    assert voice.evict_least_recent(tmp_path, 150, keep=tmp_path / "ab" / "middle.wav") == 100
+    assert [p.name for p in tmp_path.glob("*/*.wav")] == ["middle.wav"]
 
 
 def test_ipa_preview_names_unknown_words(personas):

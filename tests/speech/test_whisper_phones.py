@@ -54,3 +54,9 @@ def test_the_whole_utterance_scorer_uses_the_head_and_streaming_does_not():
     very = next(f for f in features.slots if f.slot.text == "very")
     assert very.whisper_phones is not None and very.whisper_phones.variant_margin > 0
     assert len(SENTENCE.split()) == len(features.slots)
+
+
+def test_the_transcriber_and_the_phone_heads_encoder_share_one_whisper_model():
+    from speech.transcriber import Transcriber
+
+    assert Transcriber.get("en").model.model.encoder is shared_encoder().encoder
