@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # serves Swagger UI from its own static files (without it, from a CDN)
     "tutor",
     "lessons",
     "speech",

@@ -43,6 +43,11 @@ def lesson_payload(title: str = "Weather talk") -> dict:
     }
 
 
+def test_the_interactive_docs_load_swagger_ui_from_our_own_static_files(client):
+    page = client.get(f"{API}/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+
+
 def test_openapi_schema_is_served_and_names_the_routes(client):
     response = client.get(f"{API}/openapi.json")
     assert response.status_code == 200
