@@ -11,7 +11,7 @@ from pathlib import Path
 
 from speech.audio import read_wav
 from speech.corpus import load_corpus, speaker_accent
-from speech.g2p import arpabet_to_ipa
+from speech.g2p import accent_arpabet, arpabet_to_ipa
 from speech.pronunciation.scorer import (
     ExtraWord,
     PronunciationScorer,
@@ -91,9 +91,15 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     omission_counts = {"tp": 0, "fp": 0, "fn": 0}
     correct_words = flagged_correct = 0
     by_voice: dict[str, dict[str, int]] = {}
+    accent_forms = {"tp": 0, "fp": 0, "fn": 0, "words": 0, "flagged": 0}  # see said_as_a_learner_error
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
+        if truth == "none" and said_as_a_learner_error(word):
+            accent_forms["words"] += 1
+            accent_forms["flagged"] += decision.error == "mispronunciation"
+        elif truth == "mispronunciation" or decision.error == "mispronunciation":
+            accent_forms["tp" if truth == decision.error else "fn" if truth == "mispronunciation" else "fp"] += 1
         voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
         predicted_mis = decision.error == "mispronunciation"
         if truth == "mispronunciation":
@@ -131,6 +137,13 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         "insertion": {**prf(**insertion), "named": named},
         "false_flags_on_correct_words_percent": round(100.0 * flagged_correct / max(correct_words, 1), 2),
         "correct_words": correct_words,
+        # a diagnostic, not the figure: correct words that the voice's own accent says exactly as one of the
+        # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
+        "correct_in_accent_but_a_learner_error": {
+            "words": accent_forms["words"],
+            "flagged": accent_forms["flagged"],
+            "word_mispronunciation_without_them": prf(accent_forms["tp"], accent_forms["fp"], accent_forms["fn"]),
+        },
         "by_voice": {
             voice: {
                 "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],
@@ -139,6 +152,17 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
             for voice, v in sorted(by_voice.items())
         },
     }
+
+
+def said_as_a_learner_error(word: ScoredWord) -> bool:
+    """The voice speaks an accent (speech.corpus.speaker_accent) whose form of the word is one of the word's
+    learner variants: correct for that speaker, a learner error for the US reference. With the accent set,
+    that form is accepted and no longer a variant (sphinx.word_slots), so this is never true."""
+    accent = speaker_accent(word.voice)
+    if accent is None:
+        return False
+    form = accent_arpabet(word.truth["word"], accent)
+    return form is not None and any(variant.phones == form for _, variant in word.feature.slot.variants)
 
 
 def _inserted_words(annotation: dict) -> list[tuple[float, float]]:

@@ -78,3 +78,17 @@ def test_assess_command_takes_an_accent_and_refuses_an_unknown_one(tmp_path, sto
     assert [w["text"] for w in result["words"] if w["error"] == "mispronunciation"] == ["very"]
     refused = run_assess(str(path), "--text", SENTENCE, "--accent", "martian")
     assert refused.returncode != 0 and "unknown accent 'martian'" in refused.stderr
+
+
+def test_the_benchmark_knows_which_correct_accent_words_are_said_as_a_learner_error():
+    from speech.pronunciation.evaluation import ScoredWord, said_as_a_learner_error
+    from speech.pronunciation.scorer import SlotFeature
+
+    def scored(word: str, voice: str, accent: str | None = None) -> ScoredWord:
+        (slot,) = word_slots([word], accent)
+        return ScoredWord("u", voice, {"word": word, "error": "none"}, SlotFeature(slot, None))
+
+    assert said_as_a_learner_error(scored("this", "espeak:en-029@160"))  # "dis": DH>D
+    assert not said_as_a_learner_error(scored("nice", "espeak:en-029@160"))  # said as in the US
+    assert not said_as_a_learner_error(scored("this", "espeak:en-us+m4@160"))  # a US voice: no accent
+    assert not said_as_a_learner_error(scored("this", "espeak:en-029@160", accent="en-029"))  # accent set
