@@ -66,6 +66,18 @@ def test_class_page_by_persona(personas, persona, status):
         assert personas["classroom"].join_code not in response.content.decode()
 
 
+def test_the_teacher_sees_each_learners_accent_on_the_class_page(personas):
+    learner = personas["learner"]
+    learner.accent = "en-029"
+    learner.save()
+    page = client_for(personas["teacher"]).get(reverse("class_detail", args=[personas["classroom"].pk]))
+    assert "leo — accent: Caribbean" in page.content.decode()
+    learner.accent = ""
+    learner.save()
+    page = client_for(personas["teacher"]).get(reverse("class_detail", args=[personas["classroom"].pk]))
+    assert "leo — accent: American (the reference)" in page.content.decode()
+
+
 def test_pages_need_a_login(client, personas):
     for name in ["dashboard", "conversation"]:
         response = client.get(reverse(name))
