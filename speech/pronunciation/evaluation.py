@@ -17,9 +17,9 @@ from speech.pronunciation.scorer import (
     PronunciationScorer,
     SlotFeature,
     UtteranceFeatures,
+    confirmed_insertions,
     decide_slot,
     inserted_word_text,
-    is_confirmed_insertion,
 )
 from speech.pronunciation.sphinx import GrammarWeights
 from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
@@ -194,7 +194,7 @@ def _insertion_counts(utterances: list[ScoredUtterance], word_model: WordModel) 
     named = 0
     for utterance in utterances:
         truths = [w for w in utterance.annotation["words"] if w["error"] == "insertion"]
-        predicted = [e for e in utterance.features.extras if is_confirmed_insertion(e, word_model)]
+        predicted = confirmed_insertions(utterance.features.extras, word_model)
         matched = set()
         for extra in predicted:
             hit = next(

@@ -547,6 +547,7 @@ class GapEvidence:
     anything_margin: float  # ANYTHING heard between the two words minus nothing (>= about 0)
     filled_pause_margin: float  # the better filled pause ("uh", "um") between them minus nothing
     heard: tuple[str, ...] = ()  # the recogniser's best path over the frames ANYTHING took there
+    frames: tuple[int, int] = (-1, -1)  # the first and last 20 ms frame ANYTHING took (-1: none)
 
 
 def gap_evidence(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], gaps: list[int]) -> list[GapEvidence]:
@@ -574,16 +575,19 @@ def gap_evidence(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], 
         scores = sequence_log_likelihoods(with_anything, sequences) - base_score
         for offset, position in enumerate(positions):
             anything_score, *pauses = scores[offset * len(inserted) : (offset + 1) * len(inserted)]
-            heard = _heard_at(local, with_anything, sequences[offset * len(inserted)], anything)
-            result[position] = GapEvidence(float(anything_score), float(max(pauses)), heard)
+            heard, (start, end) = _heard_at(local, with_anything, sequences[offset * len(inserted)], anything)
+            frames = (start + first, end + first) if start >= 0 else (-1, -1)
+            result[position] = GapEvidence(float(anything_score), float(max(pauses)), heard, frames)
     return [evidence for evidence in result if evidence is not None]
 
 
-def _heard_at(log_probs: np.ndarray, with_anything: np.ndarray, sequence: list[int], anything: int) -> tuple[str, ...]:
-    """The best phone path over the frames that ANYTHING takes in the best alignment of `sequence`."""
+def _heard_at(
+    log_probs: np.ndarray, with_anything: np.ndarray, sequence: list[int], anything: int
+) -> tuple[tuple[str, ...], tuple[int, int]]:
+    """The frames that ANYTHING takes in the best alignment of `sequence`, and the best phone path over them."""
     spans = align(with_anything, sequence)
     first, last = spans[sequence.index(anything)] if spans else (-1, -1)
-    return tuple(greedy_phones(log_probs[first : last + 1])) if first >= 0 else ()
+    return (tuple(greedy_phones(log_probs[first : last + 1])) if first >= 0 else ()), (first, last)
 
 
 def greedy_phones(log_probs: np.ndarray) -> list[str]:

@@ -74,6 +74,7 @@ from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer, default_
 from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model, insertion_features
 
 EVIDENCE_PAD_FRAMES = 5
+GAP_CANDIDATE_MARGIN = 1.0  # nats: see add_gap_candidates
 LONG_PAUSE_SECONDS = 0.3
 
 
@@ -127,6 +128,9 @@ class ExtraWord:
     evidence: float | None = None  # insertions: see VariantEvidence.insertion
     phone_model: GapEvidence | None = None  # whole utterance, insertions: the phone recognisers' view
     whisper_phones: GapEvidence | None = None
+    # found by the phone model's gap evidence where the grammar decoded nothing: the gap it is in (see
+    # add_gap_candidates); None for the grammar's own inserted words and fillers
+    gap: int | None = None
 
 
 @dataclass
@@ -369,47 +373,61 @@ def slot_evidence(log_probs: np.ndarray, slots: list[WordSlot], judged: list[int
 
 
 def phone_evidence(
-    recognizer: CtcRecognizer, audio: Audio, features: list[SlotFeature], extras: list[ExtraWord]
+    recognizer: CtcRecognizer, audio: Audio, features: list[SlotFeature]
 ) -> tuple[list[WordEvidence], list[GapEvidence]]:
-    """CTC evidence on every reference word, and on the gap of every decoded inserted word."""
+    """CTC evidence on every reference word, and on every gap between them (g: before reference word g;
+    len(features): after the last)."""
     log_probs = recognizer.log_posteriors(audio.to(LEARNER_RATE).samples)
     slots = [f.slot for f in features]
-    inserted = inserted_words(extras)
     canonical = [list(slot.canonical) for slot in slots]
-    positions = [inserted_word_gap(extra, features) for extra in inserted]
-    gaps = gap_evidence(log_probs, canonical, positions) if inserted else []
-    return slot_evidence(log_probs, slots), gaps
+    return slot_evidence(log_probs, slots), gap_evidence(log_probs, canonical, list(range(len(slots) + 1)))
 
 
 def inserted_words(extras: list[ExtraWord]) -> list[ExtraWord]:
-    """The extra words the grammar decoded as inserted words (not filled pauses), in order."""
+    """The extra words that may be inserted words (the grammar's and the gap candidates, not filled pauses)."""
     return [extra for extra in extras if extra.kind == "insertion"]
 
 
 def inserted_word_gap(extra: ExtraWord, features: list[SlotFeature]) -> int:
-    """The gap a decoded extra word sits in: g when it follows reference word g - 1 (0: before any)."""
+    """The gap an extra word sits in: g when it follows reference word g - 1 (0: before any)."""
+    if extra.gap is not None:
+        return extra.gap
     before = [f.slot.index + 1 for f in features if f.decoded is not None and f.decoded.end_frame < extra.start_frame]
     return max(before, default=0)
+
+
+def add_gap_candidates(features: list[SlotFeature], extras: list[ExtraWord], gaps: list[GapEvidence]) -> None:
+    """A candidate inserted word in every gap where the grammar decoded none and the phone model hears
+    something there (ANYTHING inserted fits at least GAP_CANDIDATE_MARGIN better than nothing), timed by
+    the frames ANYTHING takes; the `insertion` head decides on it as on the grammar's. Idempotent."""
+    covered = {inserted_word_gap(extra, features) for extra in inserted_words(extras)}
+    for gap, evidence in enumerate(gaps):
+        if gap in covered or evidence.frames[0] < 0 or evidence.anything_margin < GAP_CANDIDATE_MARGIN:
+            continue
+        # the recogniser's 20 ms frames, pocketsphinx's 10 ms ones
+        start, end = 2 * evidence.frames[0], 2 * evidence.frames[1] + 1
+        extras.append(ExtraWord("", "insertion", start, end, None, gap=gap))
 
 
 def add_phone_model_evidence(
     recognizer: PhoneRecognizer, audio: Audio, features: list[SlotFeature], extras: list[ExtraWord]
 ) -> None:
-    words, gaps = phone_evidence(recognizer, audio, features, extras)
+    words, gaps = phone_evidence(recognizer, audio, features)
     for feature, evidence in zip(features, words, strict=True):
         feature.phone_model = evidence
-    for extra, evidence in zip(inserted_words(extras), gaps, strict=True):
-        extra.phone_model = evidence
+    add_gap_candidates(features, extras, gaps)
+    for extra in inserted_words(extras):
+        extra.phone_model = gaps[inserted_word_gap(extra, features)]
 
 
 def add_whisper_phone_evidence(
     recognizer: WhisperPhoneRecognizer, audio: Audio, features: list[SlotFeature], extras: list[ExtraWord]
 ) -> None:
-    words, gaps = phone_evidence(recognizer, audio, features, extras)
+    words, gaps = phone_evidence(recognizer, audio, features)
     for feature, evidence in zip(features, words, strict=True):
         feature.whisper_phones = evidence
-    for extra, evidence in zip(inserted_words(extras), gaps, strict=True):
-        extra.whisper_phones = evidence
+    for extra in inserted_words(extras):
+        extra.whisper_phones = gaps[inserted_word_gap(extra, features)]
 
 
 # -------------------------------------------------------------------------------------------------- decisions
@@ -467,13 +485,33 @@ def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
     return extra.kind == "insertion" and (extra.evidence is None or extra.evidence > calibration.insertion_evidence)
 
 
+def insertion_probability(extra: ExtraWord, word_model: WordModel) -> float:
+    """Whole utterance: P(said) of a candidate inserted word, from the `insertion` head (a word the grammar
+    decoded: pocketsphinx's evidence and both phone recognisers' evidence on its gap) or the
+    `gap_insertion` head (a gap candidate: the recognisers' evidence only)."""
+    head = word_model.heads["insertion" if extra.gap is None else "gap_insertion"]
+    return head.probability(insertion_features(extra, head.features))
+
+
 def is_confirmed_insertion(extra: ExtraWord, word_model: WordModel) -> bool:
-    """Whole utterance: a decoded inserted word is reported when the word model's `insertion` head, on
-    pocketsphinx's evidence and both phone recognisers' evidence on its gap, says so."""
     if extra.kind != "insertion":
         return False
-    head = word_model.heads["insertion"]
-    return head.probability(insertion_features(extra)) >= head.threshold
+    head = word_model.heads["insertion" if extra.gap is None else "gap_insertion"]
+    return insertion_probability(extra, word_model) >= head.threshold
+
+
+def confirmed_insertions(extras: list[ExtraWord], word_model: WordModel) -> list[ExtraWord]:
+    """The candidates reported as inserted words, one per stretch of speech: a word said between two
+    reference words raises the gap evidence of the gaps beside it too (the reference can shift around
+    it), so of candidates whose frames overlap only the first is kept: the grammar's decoded words
+    first, then gap candidates by probability."""
+    confirmed = [extra for extra in extras if is_confirmed_insertion(extra, word_model)]
+    confirmed.sort(key=lambda e: (e.gap is not None, -insertion_probability(e, word_model)))
+    kept: list[ExtraWord] = []
+    for extra in confirmed:
+        if all(extra.end_frame < other.start_frame or other.end_frame < extra.start_frame for other in kept):
+            kept.append(extra)
+    return sorted(kept, key=lambda e: e.start_frame)
 
 
 def _sigmoid(value: float) -> float:
@@ -498,20 +536,19 @@ def build_assessment(
     for feature in features.slots:
         decision = decide_slot(feature, word_model, "full", levels)
         words.append(_word_assessment(feature, decision, calibration))
-    for extra in features.extras:
-        if is_confirmed_insertion(extra, word_model):
-            heard = heard_in_gap(extra)
-            words.append(
-                WordAssessment(
-                    text=inserted_word_text(extra),
-                    start=extra.start_frame * FRAME_SECONDS,
-                    end=(extra.end_frame + 1) * FRAME_SECONDS,
-                    accuracy=0.0,
-                    error="insertion",
-                    expected_ipa="",
-                    heard_ipa="".join(arpabet_to_ipa(list(heard))) if heard else None,
-                )
+    for extra in confirmed_insertions(features.extras, word_model):
+        heard = heard_in_gap(extra)
+        words.append(
+            WordAssessment(
+                text=inserted_word_text(extra),
+                start=extra.start_frame * FRAME_SECONDS,
+                end=(extra.end_frame + 1) * FRAME_SECONDS,
+                accuracy=0.0,
+                error="insertion",
+                expected_ipa="",
+                heard_ipa="".join(arpabet_to_ipa(list(heard))) if heard else None,
             )
+        )
     words.sort(key=lambda w: (w.start, w.error != "insertion"))
     reference = [w for w in words if w.error != "insertion"]
     accuracy = sum(w.accuracy for w in reference) / len(reference) if reference else 0.0
@@ -542,8 +579,10 @@ def heard_in_gap(extra: ExtraWord) -> tuple[str, ...]:
 
 
 def inserted_word_text(extra: ExtraWord) -> str:
-    """The common word nearest to the phones heard; failing one, the grammar's nearest short word."""
-    return nearest_word(heard_in_gap(extra)) or extra.text
+    """The common word nearest to the phones heard; failing one, the grammar's nearest short word; for a
+    gap candidate, the phones heard in IPA between slashes."""
+    heard = heard_in_gap(extra)
+    return nearest_word(heard) or extra.text or ("/" + "".join(arpabet_to_ipa(list(heard))) + "/" if heard else "?")
 
 
 def _word_assessment(feature: SlotFeature, decision: SlotDecision, calibration: Calibration) -> WordAssessment:
@@ -678,7 +717,8 @@ def _fluency(features: UtteranceFeatures) -> Fluency:
             for f in features.slots
             if f.decoded
         ]
-        + [(e.start_frame, e.end_frame, 0) for e in features.extras if e.kind == "insertion"]
+        # the decoded path only: a gap candidate's frames may be a pause that ANYTHING took
+        + [(e.start_frame, e.end_frame, 0) for e in features.extras if e.kind == "insertion" and e.gap is None]
     )
     fillers = sum(1 for e in features.extras if e.kind == "filler")
     if not spoken:

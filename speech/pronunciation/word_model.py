@@ -107,11 +107,15 @@ INSERTION_FEATURES = (
     "wctc_filled_pause_margin",
     "wctc_anything_over_pause",
 )
+# whole utterance: a gap candidate (scorer.add_gap_candidates: no word decoded there, but the phone model
+# hears something) has no pocketsphinx evidence, so its own head
+GAP_INSERTION_FEATURES = tuple(name for name in INSERTION_FEATURES if not name.startswith("sphinx"))
 HEAD_FEATURES = {
     "full": FULL_FEATURES,
     "streaming": STREAMING_FEATURES,
     "omission": STREAMING_FEATURES,
     "insertion": INSERTION_FEATURES,
+    "gap_insertion": GAP_INSERTION_FEATURES,
 }
 
 
@@ -163,8 +167,8 @@ def word_features(feature: SlotFeature, head: str, utterance: UtteranceContext |
     return np.array([values[name] for name in HEAD_FEATURES[head]], dtype=np.float64)
 
 
-def insertion_features(extra: ExtraWord) -> np.ndarray:
-    """The `insertion` head's feature vector of a decoded inserted word (whole utterance)."""
+def insertion_features(extra: ExtraWord, names: tuple[str, ...] = INSERTION_FEATURES) -> np.ndarray:
+    """An inserted-word head's feature vector (`names`: its features) for a candidate (whole utterance)."""
     values: dict[str, float] = dict.fromkeys(INSERTION_FEATURES, 0.0)
     if extra.evidence is None:
         values["sphinx_evidence_missing"] = 1.0
@@ -178,7 +182,7 @@ def insertion_features(extra: ExtraWord) -> np.ndarray:
         values[f"{prefix}_filled_pause_margin"] = _clip(evidence.filled_pause_margin, -60.0, 60.0) / 10.0
         over_pause = evidence.anything_margin - max(evidence.filled_pause_margin, 0.0)
         values[f"{prefix}_anything_over_pause"] = _clip(over_pause, -10.0, 60.0) / 10.0
-    return np.array([values[name] for name in INSERTION_FEATURES], dtype=np.float64)
+    return np.array([values[name] for name in names], dtype=np.float64)
 
 
 def _add_gop_features(values: dict[str, float], feature: SlotFeature, utterance_word_gop: float | None) -> None:

@@ -118,6 +118,9 @@ def test_gap_evidence_hears_a_word_said_between_two_reference_words_and_knows_a_
     really = gap_evidence(spelled(think + ["R", "IH", "L", "IY"] + very), canonical, [1])[0]
     assert really.anything_margin > 10
     assert really.anything_margin > really.filled_pause_margin + 10
+    # "really" is frames 16-31 (four frames a phone): ANYTHING takes them, and its phones are heard there
+    assert really.heard == ("R", "IH", "L", "IY")
+    assert 14 <= really.frames[0] <= 17 and 29 <= really.frames[1] <= 33  # give or take a blank
     um = gap_evidence(spelled(think + ["AH", "M"] + very), canonical, [1])[0]
     assert um.anything_margin > 5
     assert um.anything_margin - um.filled_pause_margin < 3  # a filled pause explains it

@@ -210,3 +210,22 @@ def test_an_edit_blamed_by_the_phone_model_is_marked_on_the_aligned_phones():
     added = _phones_with_edit(aligned, PhoneEdit(3, None, "AH"), 10.0, calibration)
     assert [(p.ipa, p.heard) for p in added][-1] == (None, "ʌ")
     assert added[-1].start == added[-1].end == round(29 * 0.01, 2)
+
+
+def test_a_gap_where_the_phone_model_hears_a_word_becomes_a_candidate_once():
+    from speech.pronunciation.phone_model import GapEvidence
+    from speech.pronunciation.scorer import GAP_CANDIDATE_MARGIN, ExtraWord, SlotFeature, add_gap_candidates
+    from speech.pronunciation.sphinx import word_slots
+
+    features = [SlotFeature(slot, None) for slot in word_slots(["think", "very", "nice"])]
+    quiet = GapEvidence(0.2, 0.1, (), (-1, -1))
+    heard = GapEvidence(GAP_CANDIDATE_MARGIN + 5, 0.0, ("S", "OW"), (20, 29))
+    extras = [ExtraWord("um", "filler", 0, 5), ExtraWord("so", "insertion", 10, 20, 3.0, gap=2)]  # gap 2 is taken
+    gaps = [quiet, heard, heard, quiet]
+    add_gap_candidates(features, extras, gaps)
+    candidates = [extra for extra in extras if extra.gap == 1]
+    assert len(candidates) == 1 and len(extras) == 3
+    assert (candidates[0].start_frame, candidates[0].end_frame) == (40, 59)  # 20 ms frames to 10 ms ones
+    assert candidates[0].kind == "insertion" and candidates[0].evidence is None
+    add_gap_candidates(features, extras, gaps)
+    assert len(extras) == 3  # the gap is covered now

@@ -43,9 +43,9 @@ def probabilities(scorer: PronunciationScorer, audio, head: str) -> dict[str, fl
     return {f.slot.text: model.probability(f, head, levels) for f in features.slots}
 
 
-def test_committed_model_loads_with_its_four_heads():
+def test_committed_model_loads_with_its_five_heads():
     model = default_word_model()
-    assert set(model.heads) == {"full", "streaming", "omission", "insertion"}
+    assert set(model.heads) == {"full", "streaming", "omission", "insertion", "gap_insertion"}
     for name, head in model.heads.items():
         assert head.features == HEAD_FEATURES[name]
         assert len(head.mean) == len(head.scale) == len(head.features)
