@@ -28,7 +28,8 @@ def audio_frame(seq: int, pcm: bytes) -> bytes:
 
 
 async def open_conversation(communicator, session_id: str | None = None) -> dict:
-    connected, _ = await communicator.connect()
+    # generous: the connect checks the session in PostgreSQL, slow when the machine is busy (not a timing test)
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     await communicator.send_json_to({"type": "hello", "protocol": PROTOCOL_VERSION, "session_id": session_id})
     welcome = await communicator.receive_json_from(timeout=5)

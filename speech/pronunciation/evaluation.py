@@ -193,21 +193,27 @@ def _insertion_counts(utterances: list[ScoredUtterance], word_model: WordModel) 
     counts = {"tp": 0, "fp": 0, "fn": 0}
     named = 0
     for utterance in utterances:
-        truths = [w for w in utterance.annotation["words"] if w["error"] == "insertion"]
-        predicted = confirmed_insertions(utterance.features.extras, word_model)
-        matched = set()
-        for extra in predicted:
-            hit = next(
-                (i for i, w in enumerate(truths) if i not in matched and _overlaps(extra, w["start"], w["end"])), None
-            )
-            if hit is None:
-                counts["fp"] += 1
-            else:
-                matched.add(hit)
-                counts["tp"] += 1
-                named += inserted_word_text(extra) == truths[hit]["word"]
-        counts["fn"] += len(truths) - len(matched)
+        found = match_insertions(confirmed_insertions(utterance.features.extras, word_model), utterance.annotation)
+        for key in counts:
+            counts[key] += found[key]
+        named += sum(inserted_word_text(extra) == truth["word"] for extra, truth in found["matched"])
     return counts, named
+
+
+def match_insertions(reported: list[ExtraWord], annotation: dict) -> dict:
+    """The benchmark's matching: each reported inserted word, in time order, takes the first annotated
+    inserted word it overlaps that no earlier report took (tp), or is a false report (fp)."""
+    truths = [w for w in annotation["words"] if w["error"] == "insertion"]
+    taken: set[int] = set()
+    matched, fp = [], 0
+    for extra in reported:
+        hit = next((i for i, w in enumerate(truths) if i not in taken and _overlaps(extra, w["start"], w["end"])), None)
+        if hit is None:
+            fp += 1
+        else:
+            taken.add(hit)
+            matched.append((extra, truths[hit]))
+    return {"tp": len(matched), "fp": fp, "fn": len(truths) - len(matched), "matched": matched}
 
 
 def _ipa1(phone: str | None) -> str | None:

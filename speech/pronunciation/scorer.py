@@ -501,14 +501,18 @@ def is_confirmed_insertion(extra: ExtraWord, word_model: WordModel) -> bool:
 
 
 def confirmed_insertions(extras: list[ExtraWord], word_model: WordModel) -> list[ExtraWord]:
-    """The candidates reported as inserted words, one per stretch of speech: a word said between two
-    reference words raises the gap evidence of the gaps beside it too (the reference can shift around
-    it), so of candidates whose frames overlap only the first is kept: the grammar's decoded words
-    first, then gap candidates by probability."""
+    """The candidates reported as inserted words (see one_per_stretch)."""
     confirmed = [extra for extra in extras if is_confirmed_insertion(extra, word_model)]
-    confirmed.sort(key=lambda e: (e.gap is not None, -insertion_probability(e, word_model)))
+    return one_per_stretch([(extra, insertion_probability(extra, word_model)) for extra in confirmed])
+
+
+def one_per_stretch(confirmed: list[tuple[ExtraWord, float]]) -> list[ExtraWord]:
+    """One report per stretch of speech: a word said between two reference words raises the gap evidence
+    of the gaps beside it too (the reference can shift around it), so of confirmed candidates whose
+    frames overlap only the first is kept: the grammar's decoded words first, then gap candidates by
+    probability. In time order."""
     kept: list[ExtraWord] = []
-    for extra in confirmed:
+    for extra, _ in sorted(confirmed, key=lambda item: (item[0].gap is not None, -item[1])):
         if all(extra.end_frame < other.start_frame or other.end_frame < extra.start_frame for other in kept):
             kept.append(extra)
     return sorted(kept, key=lambda e: e.start_frame)

@@ -32,14 +32,23 @@ import torch
 from speech.audio import read_wav
 from speech.corpus import load_corpus
 from speech.pronunciation.calibration import default_calibration
-from speech.pronunciation.evaluation import ScoredUtterance, overlaps_inserted_word, score_corpus, scored_words
+from speech.pronunciation.evaluation import (
+    ScoredUtterance,
+    match_insertions,
+    overlaps_inserted_word,
+    prf,
+    score_corpus,
+    scored_words,
+)
 from speech.pronunciation.phone_model import PhoneRecognizer
 from speech.pronunciation.scorer import (
+    ExtraWord,
     PronunciationScorer,
     SlotFeature,
     add_phone_model_evidence,
     add_whisper_phone_evidence,
     inserted_words,
+    one_per_stretch,
 )
 from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
@@ -222,19 +231,44 @@ def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
     return examples.subset(examples.skipped) if head in SKIPPED_WORDS_ONLY else examples
 
 
+def insertion_candidates_of(utterances: list[ScoredUtterance], head: str) -> list[tuple[int, ExtraWord]]:
+    """(utterance index, candidate): the `insertion` head's candidates (the grammar's decoded inserted
+    words) or the `gap_insertion` head's (gap candidates), in order."""
+    return [
+        (index, extra)
+        for index, utterance in enumerate(utterances)
+        for extra in inserted_words(utterance.features.extras)
+        if (extra.gap is not None) == (head == "gap_insertion")
+    ]
+
+
 def insertion_examples(utterances: list[ScoredUtterance], head: str = "insertion") -> WordExamples:
-    """Every word the grammar decoded as inserted ("insertion" head) or every gap candidate
-    ("gap_insertion"), "insertion" where it overlaps an annotated inserted word (as the benchmark matches
-    them), else "none"."""
+    """Every candidate of `head` (see insertion_candidates_of), "insertion" where it overlaps an annotated
+    inserted word (as the benchmark matches them), else "none"."""
     vectors, errors, voices = [], [], []
-    for utterance in utterances:
-        for extra in inserted_words(utterance.features.extras):
-            if (extra.gap is not None) == (head == "gap_insertion"):
-                vectors.append(insertion_features(extra, HEAD_FEATURES[head]))
-                errors.append("insertion" if overlaps_inserted_word(extra, utterance.annotation) else "none")
-                voices.append(voice_group(utterance.voice))
+    for index, extra in insertion_candidates_of(utterances, head):
+        utterance = utterances[index]
+        vectors.append(insertion_features(extra, HEAD_FEATURES[head]))
+        errors.append("insertion" if overlaps_inserted_word(extra, utterance.annotation) else "none")
+        voices.append(voice_group(utterance.voice))
     count = len(errors)
     return WordExamples(np.array(vectors), np.array(errors), np.zeros(count, bool), np.array(voices))
+
+
+def reported_insertions(utterances: list[ScoredUtterance], judged: dict[str, tuple[np.ndarray, float]]) -> dict:
+    """The benchmark's inserted-word P / R / F1 on dev with each candidate judged out of voice: `judged`
+    holds per inserted-word head its candidates' probabilities and its threshold."""
+    confirmed: dict[int, list[tuple[ExtraWord, float]]] = {}
+    for head, (probabilities, threshold) in judged.items():
+        for (index, extra), probability in zip(insertion_candidates_of(utterances, head), probabilities, strict=True):
+            if probability >= threshold:
+                confirmed.setdefault(index, []).append((extra, float(probability)))
+    counts = {"tp": 0, "fp": 0, "fn": 0}
+    for index, utterance in enumerate(utterances):
+        found = match_insertions(one_per_stretch(confirmed.get(index, [])), utterance.annotation)
+        for key in counts:
+            counts[key] += found[key]
+    return prf(**counts)
 
 
 def train_head(
@@ -330,6 +364,7 @@ def train(folders: list[Path]) -> tuple[WordModel, dict]:
     utterances = [u for folder in folders for u in scored_dev_corpus(folder, scorer)]
     streamed = streamed_word_examples(streamed_dev_corpus(folders, provisional_streaming_model(utterances)))
     heads, report = {}, {}
+    judged_insertions = {}
     for name, features in HEAD_FEATURES.items():
         if name in ("insertion", "gap_insertion"):
             examples = insertion_examples(utterances, name)
@@ -342,6 +377,10 @@ def train(folders: list[Path]) -> tuple[WordModel, dict]:
         head = train_head(examples.vectors, labels, features, hidden_units)
         heads[name] = replace(head, threshold=threshold)
         report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}
+        if name in ("insertion", "gap_insertion"):
+            judged_insertions[name] = (probabilities, threshold)
+    # both inserted-word heads together, as the benchmark counts them (one report per stretch of speech)
+    report["inserted_words_out_of_voice"] = reported_insertions(utterances, judged_insertions)
     source = f"trained on {', '.join(f.name for f in folders)} ({len(utterances)} utterances)"
     return WordModel(heads, source), report
 
