@@ -4,9 +4,11 @@
 
 Build the corpus first: `python manage.py build_corpus --set eval --seed 1 --out var/corpus/eval`.
 Prints JSON: word-level mispronunciation P/R/F1, phone-level detection P/R/F1, omission and insertion
-P/R/F1, false flags on correctly read words, per-voice figures, streaming verdict delay after the word's
-end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk. Timing figures are the
-median over `--repeat` runs.
+P/R/F1 (`insertion.named`: found inserted words reported under the word said), false flags on correctly
+read words, per-voice figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an
+accent voice says exactly as a learner error, and word P/R/F1 without them), streaming verdict delay
+after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
+Timing figures are the median over `--repeat` runs.
 """
 
 from __future__ import annotations
