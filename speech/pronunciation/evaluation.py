@@ -91,15 +91,13 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     omission_counts = {"tp": 0, "fp": 0, "fn": 0}
     correct_words = flagged_correct = 0
     by_voice: dict[str, dict[str, int]] = {}
-    accent_forms = {"tp": 0, "fp": 0, "fn": 0, "words": 0, "flagged": 0}  # see said_as_a_learner_error
+    accent_forms = {"words": 0, "flagged": 0}  # see said_as_a_learner_error
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         if truth == "none" and said_as_a_learner_error(word):
             accent_forms["words"] += 1
             accent_forms["flagged"] += decision.error == "mispronunciation"
-        elif truth == "mispronunciation" or decision.error == "mispronunciation":
-            accent_forms["tp" if truth == decision.error else "fn" if truth == "mispronunciation" else "fp"] += 1
         voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
         predicted_mis = decision.error == "mispronunciation"
         if truth == "mispronunciation":
@@ -142,7 +140,10 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         "correct_in_accent_but_a_learner_error": {
             "words": accent_forms["words"],
             "flagged": accent_forms["flagged"],
-            "word_mispronunciation_without_them": prf(accent_forms["tp"], accent_forms["fp"], accent_forms["fn"]),
+            # they are correct words: only the false flags change
+            "word_mispronunciation_without_them": prf(
+                word_counts["tp"], word_counts["fp"] - accent_forms["flagged"], word_counts["fn"]
+            ),
         },
         "by_voice": {
             voice: {

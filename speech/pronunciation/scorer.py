@@ -71,7 +71,13 @@ from speech.pronunciation.types import (
     check_language,
 )
 from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer, default_whisper_phone_recognizer
-from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model, insertion_features
+from speech.pronunciation.word_model import (
+    UtteranceContext,
+    WordHead,
+    WordModel,
+    default_word_model,
+    insertion_features,
+)
 
 EVIDENCE_PAD_FRAMES = 5
 GAP_CANDIDATE_MARGIN = 1.0  # nats: see add_gap_candidates
@@ -485,25 +491,28 @@ def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
     return extra.kind == "insertion" and (extra.evidence is None or extra.evidence > calibration.insertion_evidence)
 
 
+def _insertion_head(extra: ExtraWord, word_model: WordModel) -> WordHead:
+    return word_model.heads["insertion" if extra.gap is None else "gap_insertion"]
+
+
 def insertion_probability(extra: ExtraWord, word_model: WordModel) -> float:
     """Whole utterance: P(said) of a candidate inserted word, from the `insertion` head (a word the grammar
     decoded: pocketsphinx's evidence and both phone recognisers' evidence on its gap) or the
     `gap_insertion` head (a gap candidate: the recognisers' evidence only)."""
-    head = word_model.heads["insertion" if extra.gap is None else "gap_insertion"]
+    head = _insertion_head(extra, word_model)
     return head.probability(insertion_features(extra, head.features))
 
 
 def is_confirmed_insertion(extra: ExtraWord, word_model: WordModel) -> bool:
-    if extra.kind != "insertion":
-        return False
-    head = word_model.heads["insertion" if extra.gap is None else "gap_insertion"]
-    return insertion_probability(extra, word_model) >= head.threshold
+    return extra.kind == "insertion" and (
+        insertion_probability(extra, word_model) >= _insertion_head(extra, word_model).threshold
+    )
 
 
 def confirmed_insertions(extras: list[ExtraWord], word_model: WordModel) -> list[ExtraWord]:
     """The candidates reported as inserted words (see one_per_stretch)."""
-    confirmed = [extra for extra in extras if is_confirmed_insertion(extra, word_model)]
-    return one_per_stretch([(extra, insertion_probability(extra, word_model)) for extra in confirmed])
+    scored = [(extra, insertion_probability(extra, word_model)) for extra in inserted_words(extras)]
+    return one_per_stretch([(e, p) for e, p in scored if p >= _insertion_head(e, word_model).threshold])
 
 
 def one_per_stretch(confirmed: list[tuple[ExtraWord, float]]) -> list[ExtraWord]:

@@ -16,7 +16,7 @@ import pytest
 
 from speech.audio import Audio, AudioInputError, load_learner_audio, wav_bytes
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
-from speech.pronunciation import StreamingAssessor, UnsupportedLanguageError, assess
+from speech.pronunciation import Assessment, StreamingAssessor, UnsupportedLanguageError, WordAssessment, assess
 
 SENTENCE = "I think the weather is very nice today."
 CHUNK = 6400  # 200 ms of 16 kHz PCM16
@@ -84,27 +84,32 @@ def test_omitted_word_is_reported():
     assert result.completeness < 100.0
 
 
+ESPEAK_M2 = EspeakVoice("en-us+m2", 150)
+SENTENCE_WORDS = [SpokenWord(w.strip("."), None) for w in SENTENCE.lower().split()]
+
+
+def insertions_in_reading_with(inserted: str) -> tuple[Assessment, list[WordAssessment]]:
+    """SENTENCE read by espeak-ng m2 with `inserted` said between "is" and "very"."""
+    spoken = [*SENTENCE_WORDS[:5], SpokenWord(inserted, None), *SENTENCE_WORDS[5:]]
+    result = assess(ESPEAK_M2.render([spoken])[0], SENTENCE)
+    return result, [w for w in result.words if w.error == "insertion"]
+
+
 def test_an_inserted_word_is_reported_where_it_was_said_and_a_correct_reading_has_none():
     # espeak-ng, not piper: piper's "so" here scores 0.29 against the insertion head's 0.33 (dev F1 0.58)
-    voice = EspeakVoice("en-us+m2", 150)
-    words = [SpokenWord(w.strip("."), None) for w in SENTENCE.lower().split()]
-    result = assess(voice.render([[*words[:5], SpokenWord("so", None), *words[5:]]])[0], SENTENCE)
-    inserted = [w for w in result.words if w.error == "insertion"]
+    result, inserted = insertions_in_reading_with("so")
     assert [w.text for w in inserted] == ["so"]
     assert inserted[0].heard_ipa and inserted[0].heard_ipa.startswith("s")
     assert word(result, "is").end <= inserted[0].start + 0.05 and inserted[0].end <= word(result, "very").start + 0.05
     assert [w.text for w in result.words if w.error not in ("none", "insertion")] == []
-    correct = assess(voice.render([words])[0], SENTENCE)
+    correct = assess(ESPEAK_M2.render([SENTENCE_WORDS])[0], SENTENCE)
     assert [w for w in correct.words if w.error == "insertion"] == []
 
 
 def test_an_inserted_word_is_named_from_the_phones_heard_not_from_the_grammars_short_list():
     # "probably" is not among the grammar's insertion words (INSERTION_WORDS): its name comes from the
     # Whisper head's phones over the stretch the reference does not explain
-    voice = EspeakVoice("en-us+m2", 150)
-    words = [SpokenWord(w.strip("."), None) for w in SENTENCE.lower().split()]
-    result = assess(voice.render([[*words[:5], SpokenWord("probably", None), *words[5:]]])[0], SENTENCE)
-    inserted = [w for w in result.words if w.error == "insertion"]
+    _, inserted = insertions_in_reading_with("probably")
     assert [w.text for w in inserted] == ["probably"]
     assert inserted[0].heard_ipa.startswith("pɹ")
 
