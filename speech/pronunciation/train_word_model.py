@@ -78,11 +78,12 @@ HEAD_TARGETS = {
     "gap_insertion": "insertion",
 }
 SKIPPED_WORDS_ONLY = {"omission"}
-# insertion: of the decoded inserted words that were not said
-# gap_insertion: of the gap candidates where nothing was said (most gaps of every utterance). Chosen on dev
-# by the benchmark's own matching (one report per inserted word, both heads together): a candidate-level
-# cap counts a second candidate on the same word as found, which the benchmark counts as a false report
-MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1, "insertion": 0.1, "gap_insertion": 0.003}
+# insertion: of the decoded inserted words that were not said. The gap_insertion head has no cap: its
+# threshold is the one with the best F1 of both inserted-word heads' reports together, one per stretch of
+# speech, as the benchmark counts them (pick_gap_insertion_threshold); a candidate-level figure would count
+# a second candidate on the same inserted word as found, which the benchmark counts as a false report
+MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1, "insertion": 0.1}
+THRESHOLDS = [float(t) for t in np.round(np.arange(0.05, 1.0, 0.01), 2)]
 EPOCHS = 400
 LEARNING_RATE = 0.01
 WEIGHT_DECAY = 1e-3
@@ -333,17 +334,38 @@ def pick_threshold(
 ) -> tuple[float, dict]:
     """The threshold with the best F1 among those flagging at most `max_false_flag_rate` of correct words."""
     best = (0.999, {"f1": 0.0})
-    for threshold in np.round(np.arange(0.05, 1.0, 0.01), 2):
-        flagged = probabilities >= threshold
-        tp = int(np.sum(flagged & (labels == 1)))
-        fp = int(np.sum(flagged & (labels == 0)))
-        fn = int(np.sum(~flagged & (labels == 1)))
-        false_flags = float(np.sum(flagged & correct)) / max(int(np.sum(correct)), 1)
-        f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-        if false_flags <= max_false_flag_rate and f1 > best[1]["f1"]:
-            figures = {"f1": round(f1, 3), "tp": tp, "fp": fp, "fn": fn, "false_flags": round(false_flags, 4)}
-            best = (float(threshold), figures)
+    for threshold in THRESHOLDS:
+        figures = threshold_figures(probabilities, labels, correct, threshold)
+        if figures["false_flags"] <= max_false_flag_rate and figures["f1"] > best[1]["f1"]:
+            best = (threshold, figures)
     return best
+
+
+def threshold_figures(probabilities: np.ndarray, labels: np.ndarray, correct: np.ndarray, threshold: float) -> dict:
+    flagged = probabilities >= threshold
+    tp = int(np.sum(flagged & (labels == 1)))
+    fp = int(np.sum(flagged & (labels == 0)))
+    fn = int(np.sum(~flagged & (labels == 1)))
+    false_flags = float(np.sum(flagged & correct)) / max(int(np.sum(correct)), 1)
+    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+    return {"f1": round(f1, 3), "tp": tp, "fp": fp, "fn": fn, "false_flags": round(false_flags, 4)}
+
+
+def pick_gap_insertion_threshold(
+    utterances: list[ScoredUtterance],
+    insertion: tuple[np.ndarray, float],
+    gap_probabilities: np.ndarray,
+) -> float:
+    """The `gap_insertion` threshold with the best F1 of the inserted words reported by both heads together
+    (`reported_insertions`: one per stretch of speech, as the benchmark counts them), the `insertion`
+    head's candidates judged as `insertion` (probabilities, threshold) says."""
+    best_threshold, best_f1 = 0.999, -1.0
+    for threshold in THRESHOLDS:
+        judged = {"insertion": insertion, "gap_insertion": (gap_probabilities, threshold)}
+        f1 = reported_insertions(utterances, judged)["f1"]
+        if f1 > best_f1:
+            best_threshold, best_f1 = threshold, f1
+    return best_threshold
 
 
 def provisional_streaming_model(utterances: list[ScoredUtterance]) -> WordModel:
@@ -373,7 +395,11 @@ def train(folders: list[Path]) -> tuple[WordModel, dict]:
         labels = examples.labels(HEAD_TARGETS[name])
         hidden_units = HEAD_HIDDEN_UNITS[name]
         probabilities = out_of_voice_probabilities(examples, labels, features, hidden_units)
-        threshold, figures = pick_threshold(probabilities, labels, examples.correct, MAX_FALSE_FLAG_RATES[name])
+        if name == "gap_insertion":
+            threshold = pick_gap_insertion_threshold(utterances, judged_insertions["insertion"], probabilities)
+            figures = threshold_figures(probabilities, labels, examples.correct, threshold)
+        else:
+            threshold, figures = pick_threshold(probabilities, labels, examples.correct, MAX_FALSE_FLAG_RATES[name])
         head = train_head(examples.vectors, labels, features, hidden_units)
         heads[name] = replace(head, threshold=threshold)
         report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}

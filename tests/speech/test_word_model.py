@@ -7,9 +7,15 @@ as "berry" must get a probability over the head's threshold, every word of the c
 import numpy as np
 import pytest
 
-from speech.pronunciation.scorer import PronunciationScorer, reference_words
+from speech.pronunciation.evaluation import ScoredUtterance
+from speech.pronunciation.scorer import ExtraWord, PronunciationScorer, UtteranceFeatures, reference_words
 from speech.pronunciation.streaming import StreamingAssessor
-from speech.pronunciation.train_word_model import pick_threshold, train_head
+from speech.pronunciation.train_word_model import (
+    pick_gap_insertion_threshold,
+    pick_threshold,
+    reported_insertions,
+    train_head,
+)
 from speech.pronunciation.word_model import (
     FULL_FEATURES,
     HEAD_FEATURES,
@@ -115,3 +121,34 @@ def test_threshold_keeps_false_flags_under_the_cap():
     assert threshold > 0.8 and figures["fp"] == 0 and figures["tp"] == 2
     loose, loose_figures = pick_threshold(probabilities_, labels, correct, max_false_flag_rate=0.25)
     assert loose <= 0.7 and loose_figures["tp"] == 3
+
+
+def test_the_gap_insertion_threshold_is_picked_on_the_reports_as_the_benchmark_counts_them():
+    def inserted(start: float, end: float) -> dict:
+        return {"word": "so", "error": "insertion", "start": start, "end": end}
+
+    def candidate(start: float, end: float, gap: int | None = 1) -> ExtraWord:  # seconds; 10 ms frames
+        return ExtraWord("", "insertion", round(start * 100), round(end * 100) - 1, gap=gap)
+
+    grammar_word = candidate(1.0, 1.3, gap=None)  # the insertion head's, confirmed below
+    same_word = candidate(1.05, 1.28)  # a gap candidate on the word the grammar already reported
+    found, also_found = candidate(2.0, 2.3), candidate(3.0, 3.3)
+    unsaid = [candidate(4.0, 4.2), candidate(5.0, 5.2), candidate(6.0, 6.2)]
+    annotation = {"words": [inserted(1.0, 1.3), inserted(2.0, 2.3), inserted(3.0, 3.3)]}
+    extras = [grammar_word, same_word, found, also_found, *unsaid]
+    utterance = ScoredUtterance("u", "espeak:en-us+m1@150", annotation, UtteranceFeatures([], extras, 700))
+    # candidate order: same_word, found, also_found, the three unsaid
+    gap_probabilities = np.array([0.97, 0.62, 0.55, 0.70, 0.40, 0.30])
+    threshold = pick_gap_insertion_threshold([utterance], (np.array([0.9]), 0.5), gap_probabilities)
+    # from 0.41 to 0.55 both gap words are found with one false report (F1 6/7); same_word never counts,
+    # since the grammar's word holds its stretch, although a candidate-level pick would count it as found
+    assert 0.41 <= threshold <= 0.55
+    judged = {"insertion": (np.array([0.9]), 0.5), "gap_insertion": (gap_probabilities, threshold)}
+    assert reported_insertions([utterance], judged) == {
+        "precision": 0.75,
+        "recall": 1.0,
+        "f1": 0.857,
+        "tp": 3,
+        "fp": 1,
+        "fn": 0,
+    }
