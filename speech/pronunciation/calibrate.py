@@ -4,12 +4,12 @@
 
 Never run this on the eval set: the benchmark's figures are only honest if eval stays unseen.
 
-Steps: (1) for a few grammar weightings, decode every dev utterance and keep the features; (2) the
-insertion evidence threshold, maximising TP - 1.5 FP; (3) map phone GOP to 0-100 so that the median correct phone
-scores 95 and the 5th percentile 50; (4) with --grid, keep the grammar weighting with the best dev word
-F1 (the default weighting was chosen that way: the four grid points gave dev F1 within 0.01 of each
-other). Whether a word was mispronounced or omitted is decided by the word model (train_word_model.py),
-trained on features decoded with the weighting calibrated here.
+Steps: (1) for a few grammar weightings, decode every dev utterance and keep the features; (2) map
+phone GOP to 0-100 so that the median correct phone scores 95 and the 5th percentile 50; (3) with
+--grid, keep the grammar weighting with the best dev word F1 (the default weighting was chosen that
+way: the four grid points gave dev F1 within 0.01 of each other). Whether a word was mispronounced,
+omitted or inserted is decided by the word model (train_word_model.py), trained on features decoded
+with the weighting calibrated here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from speech.pronunciation.calibration import CALIBRATION_PATH, Calibration
 from speech.pronunciation.evaluation import (
     ScoredWord,
     detection_metrics,
-    insertion_candidates,
     percentile,
     score_corpus,
     scored_words,
@@ -40,28 +39,9 @@ WEIGHT_GRID = [
     GrammarWeights(variant=0.05, omission=0.0005, filler=0.05, insertion=0.001),
     GrammarWeights(variant=0.01, omission=0.003, filler=0.05, insertion=0.005),
 ]
-FALSE_POSITIVE_COST = 1.5
 
 
-def best_threshold(candidates: list[tuple[float, bool]]) -> float:
-    """Threshold t (flag when value > t) maximising TP - cost * FP; candidates are (value, is_true_error)."""
-    if not candidates:
-        return 0.0
-    values = sorted({value for value, _ in candidates})
-    options = [values[0] - 1.0] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)] + [values[-1] + 1.0]
-    best, best_gain = options[-1], 0.0
-    for threshold in options:
-        tp = sum(1 for value, truth in candidates if value > threshold and truth)
-        fp = sum(1 for value, truth in candidates if value > threshold and not truth)
-        gain = tp - FALSE_POSITIVE_COST * fp
-        if gain > best_gain:
-            best, best_gain = threshold, gain
-    return round(best, 3)
-
-
-def fit(
-    words: list[ScoredWord], weights: GrammarWeights, insertions: list[tuple[float, bool]] | None = None
-) -> Calibration:
+def fit(words: list[ScoredWord], weights: GrammarWeights) -> Calibration:
     phone_gops = [
         p.gop for w in words if w.truth["error"] == "none" and w.feature.decoded is not None for p in w.feature.phones
     ]
@@ -69,7 +49,6 @@ def fit(
     middle = percentile(phone_gops, 0.5) if phone_gops else 0.0
     scale = max((middle - centre) / 3.0, 1.0)
     return Calibration(
-        insertion_evidence=best_threshold(insertions) if insertions else -1e9,
         gop_centre=round(centre, 3),
         gop_scale=round(scale, 3),
         grammar=weights,
@@ -95,7 +74,7 @@ def calibrate(dev_folder: str | Path, limit: int | None = None, grid: bool = Fal
     best: tuple[float, Calibration] | None = None
     for weights in WEIGHT_GRID if grid else [DEFAULT_WEIGHTS]:
         utterances = score_corpus(dev_folder, scorer, weights, limit)
-        calibration = fit(scored_words(utterances), weights, insertion_candidates(utterances))
+        calibration = fit(scored_words(utterances), weights)
         metrics = detection_metrics(utterances)
         f1 = metrics["word_mispronunciation"]["f1"]
         false_flags = metrics["false_flags_on_correct_words_percent"]

@@ -18,8 +18,6 @@ CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "data" / "scoring_ca
 
 @dataclass(frozen=True)
 class Calibration:
-    # a decoded inserted word is reported only if it improves the fit by more than this per frame
-    insertion_evidence: float = -1e9
     # phone accuracy = 100 * sigmoid((gop - centre) / scale)
     gop_centre: float = -30.0
     gop_scale: float = 10.0

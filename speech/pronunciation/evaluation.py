@@ -179,17 +179,6 @@ def overlaps_inserted_word(extra: ExtraWord, annotation: dict) -> bool:
     return any(_overlaps(extra, start, end) for start, end in _inserted_words(annotation))
 
 
-def insertion_candidates(utterances: list[ScoredUtterance]) -> list[tuple[float, bool]]:
-    """(evidence, is a true insertion) for every decoded inserted word."""
-    result = []
-    for utterance in utterances:
-        for extra in utterance.features.extras:
-            if extra.kind != "insertion" or extra.evidence is None:
-                continue
-            result.append((extra.evidence, overlaps_inserted_word(extra, utterance.annotation)))
-    return result
-
-
 def _insertion_counts(utterances: list[ScoredUtterance], word_model: WordModel) -> tuple[dict[str, int], int]:
     counts = {"tp": 0, "fp": 0, "fn": 0}
     named = 0

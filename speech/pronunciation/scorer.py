@@ -156,7 +156,7 @@ class VariantEvidence:
 
     def __init__(self, aligner: pocketsphinx.Decoder) -> None:
         self.aligner = aligner
-        self.lock = threading.Lock()  # one aligner; streaming sessions of a process share it
+        self.lock = threading.Lock()  # one aligner; a scorer's callers may share it across threads
 
     def __call__(self, pcm: bytes, path: list[DecodedWord], position: int, slot: WordSlot) -> float | None:
         decoded = path[position]
@@ -485,12 +485,6 @@ def decide_slot(
     return SlotDecision("mispronunciation", None, None, probability)
 
 
-def is_insertion(extra: ExtraWord, calibration: Calibration) -> bool:
-    """Streaming: a decoded inserted word is reported when pocketsphinx's evidence clears the calibrated
-    threshold (the streaming path has no phone-recogniser evidence on gaps)."""
-    return extra.kind == "insertion" and (extra.evidence is None or extra.evidence > calibration.insertion_evidence)
-
-
 def _insertion_head(extra: ExtraWord, word_model: WordModel) -> WordHead:
     return word_model.heads["insertion" if extra.gap is None else "gap_insertion"]
 
@@ -753,12 +747,6 @@ def _fluency(features: UtteranceFeatures) -> Fluency:
 
 
 # ------------------------------------------------------------------------------------------------------ public
-
-
-@cache
-def shared_evidence() -> VariantEvidence:
-    """The process-wide evidence aligner that streaming sessions share (it is locked per use)."""
-    return VariantEvidence(new_decoder())
 
 
 @cache

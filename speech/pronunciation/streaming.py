@@ -4,8 +4,11 @@ The sentence grammar (see scorer.py) is decoded incrementally with pocketsphinx'
 pushed chunk; nothing is decoded twice. After each chunk the partial best path is read back; a word is
 final once the path has moved on to a later word and `hold_frames` of audio have followed its end (or,
 when the learner stops, once `pause_frames` have passed). Words are finalised in reference order, so an
-omission is decided when a later word has clearly begun. A decoded learner variant is checked against
-the canonical forms on the word's own audio (the same evidence test as the whole-utterance scorer).
+omission is decided when a later word has clearly begun. Each word is judged by the word model's
+`streaming` head from how it was decoded and from the phone model's CTC evidence over the audio so far;
+pocketsphinx aligns nothing here (its in-context alignments cost most of the costliest chunks and
+added nothing beside the phone model's evidence). Inserted words are left to the whole-utterance
+assessment.
 """
 
 from __future__ import annotations
@@ -24,14 +27,11 @@ from speech.pronunciation.phone_model import (
     single_torch_thread,
 )
 from speech.pronunciation.scorer import (
-    ExtraWord,
     SlotFeature,
     add_gap_speech,
     decide_slot,
     edited_from,
-    is_insertion,
     reference_words,
-    shared_evidence,
     slot_evidence,
 )
 from speech.pronunciation.sphinx import (
@@ -100,14 +100,12 @@ class StreamingAssessor:
         if not words:
             raise ValueError("the reference text has no words")
         self._decoder = new_decoder()
-        self._evidence = shared_evidence()
         self._phone_recognizer = phone_recognizer or default_phone_recognizer()
         self._slots = word_slots(words, accent)
         self._grammar: SentenceGrammar = build_grammar(self._decoder, self._slots, self.calibration.grammar)
         self._decoder.activate_search(self._grammar.name)
         self._pcm = bytearray()
         self._next_slot = 0
-        self._final_extras: set[tuple[str, int]] = set()
         self._in_utterance = False
         self.verdicts: list[WordVerdict] = []
         self.reset()
@@ -124,7 +122,6 @@ class StreamingAssessor:
         # each decided reference word's features and the context it was decided in (what the streaming
         # head is trained on: train_word_model.streamed_dev_corpus)
         self.decided: list[tuple[SlotFeature, UtteranceContext]] = []
-        self._final_extras = set()
         self._previous_path: dict[int, tuple[str, int]] = {}
         self.verdicts = []
         self.words_heard = 0
@@ -192,7 +189,6 @@ class StreamingAssessor:
                 )
                 if not ready:
                     break
-                new.extend(self._extras_before(path, position, now))
                 new.append(self._verdict(slot.index, path, position, now))
             else:
                 # skipped: final once the next reference word is steadily decoded, itself followed, and well
@@ -211,8 +207,6 @@ class StreamingAssessor:
                     break
                 new.append(self._skipped(slot.index, path, now))
             self._next_slot += 1
-        if final:
-            new.extend(self._extras_before(path, len(path), now))
         self.verdicts.extend(new)
         return new
 
@@ -222,33 +216,6 @@ class StreamingAssessor:
         self.words_heard = max(self.words_heard, max(slots) + 1 if slots else 0)
         if path:
             self.last_word_end_s = (path[-1].end_frame + 1) * FRAME_SECONDS
-
-    def _extras_before(self, path: list[DecodedWord], position: int, now: int) -> list[WordVerdict]:
-        result = []
-        for at, decoded in enumerate(path[:position]):
-            key = (decoded.name, decoded.start_frame)
-            if decoded.choice.kind != "insertion" or key in self._final_extras:
-                continue
-            self._final_extras.add(key)
-            evidence = self._evidence.insertion(bytes(self._pcm), path, at)
-            extra = ExtraWord(decoded.choice.text, "insertion", decoded.start_frame, decoded.end_frame, evidence)
-            if not is_insertion(extra, self.calibration):
-                continue
-            result.append(
-                WordVerdict(
-                    index=None,
-                    text=decoded.choice.text,
-                    start=round(decoded.start_frame * FRAME_SECONDS, 2),
-                    end=round((decoded.end_frame + 1) * FRAME_SECONDS, 2),
-                    error="insertion",
-                    accuracy=0.0,
-                    expected_ipa="",
-                    heard_ipa=_ipa(decoded.choice.phones),
-                    rule=None,
-                    decided_at=round(now * FRAME_SECONDS, 2),
-                )
-            )
-        return result
 
     def _verdict(self, index: int, path: list[DecodedWord], position: int, now: int) -> WordVerdict:
         slot = self._slots[index]
@@ -303,9 +270,7 @@ class StreamingAssessor:
         """An omitted word, or one replaced by something else (speech between its neighbours)."""
         slot = self._slots[index]
         feature = SlotFeature(slot, None)
-        pcm = bytes(self._pcm)
-        add_gap_speech(Audio(pcm16_to_float(pcm), LEARNER_RATE), path, [feature])
-        feature.omission_evidence = self._evidence.omission(pcm, path, slot)
+        add_gap_speech(Audio(pcm16_to_float(bytes(self._pcm)), LEARNER_RATE), path, [feature])
         following = next((d for d in path if d.choice.slot is not None and d.choice.slot > index), None)
         if following is not None:
             feature.phone_model = self._phone_evidence(index, following.choice.slot, following.end_frame, path)

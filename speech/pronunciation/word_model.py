@@ -63,21 +63,19 @@ _DECODING_FEATURES = ("variant", "skipped", *(f"family_{family}" for family in R
 # only (in streaming they were the costliest step of a deciding chunk and added nothing on dev beside the
 # phone model's evidence: out-of-voice F1 0.459 with them, 0.462 without)
 _VARIANT_EVIDENCE_FEATURES = ("evidence", "evidence_missing")
-_WORD_FEATURES = (
-    "frames_per_phone",
-    "expected_phones",
-    "variants_in_grammar",
-    "gap_speech",
-    "omission_evidence",
-    "omission_evidence_missing",
-    "previous_word_skipped",
-    *PHONE_MODEL_FEATURES,
-)
-STREAMING_FEATURES = (*_DECODING_FEATURES, *_WORD_FEATURES)
+_WORD_FEATURES = ("frames_per_phone", "expected_phones", "variants_in_grammar", "gap_speech")
+_CONTEXT_FEATURES = ("previous_word_skipped", *PHONE_MODEL_FEATURES)
+# pocketsphinx's alignments of a skipped word's window with and without it: whole utterance only (in
+# streaming these alignments were most of the costliest chunks; the phone model's omission and free
+# margins carry the same evidence)
+_OMISSION_EVIDENCE_FEATURES = ("omission_evidence", "omission_evidence_missing")
+STREAMING_FEATURES = (*_DECODING_FEATURES, *_WORD_FEATURES, *_CONTEXT_FEATURES)
 FULL_FEATURES = (
     *_DECODING_FEATURES,
     *_VARIANT_EVIDENCE_FEATURES,
     *_WORD_FEATURES,
+    *_OMISSION_EVIDENCE_FEATURES,
+    *_CONTEXT_FEATURES,
     "word_gop",
     "min_phone_gop",
     "word_gop_vs_utterance",

@@ -17,6 +17,7 @@ import pytest
 from speech.audio import Audio, AudioInputError, load_learner_audio, wav_bytes
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
 from speech.pronunciation import Assessment, StreamingAssessor, UnsupportedLanguageError, WordAssessment, assess
+from speech.pronunciation.scorer import VariantEvidence
 
 SENTENCE = "I think the weather is very nice today."
 CHUNK = 6400  # 200 ms of 16 kHz PCM16
@@ -140,6 +141,20 @@ def test_streaming_verdict_on_an_early_word_comes_before_the_sentence_ends(very_
     assert very.error == "mispronunciation" and very.rule == "V>B" and very.heard_ipa.startswith("b")
     assessor.reset()
     assert assessor.verdicts == [] and not assessor.done
+
+
+def test_streaming_reports_an_omitted_word_without_aligning_its_window_in_pocketsphinx(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the streaming path aligned a skipped word's window")
+
+    monkeypatch.setattr(VariantEvidence, "omission", refuse)  # the whole-utterance path's check only
+    pcm = reading(omit="weather").pcm16()
+    assessor = StreamingAssessor(SENTENCE)
+    verdicts = [v for offset in range(0, len(pcm), CHUNK) for v in assessor.push(pcm[offset : offset + CHUNK])]
+    verdicts += assessor.finish()
+    by_word = {v.text: v.error for v in verdicts if v.index is not None}
+    assert by_word["weather"] == "omission"
+    assert by_word["nice"] == by_word["today"] == "none"
 
 
 def test_unsupported_language_names_the_supported_ones(correct):
