@@ -375,15 +375,19 @@ def word_evidence(
     canonical: list[list[tuple[str, ...]]],
     variants: list[list[tuple[str, ...]]],
     judged: list[int] | None = None,
+    open_end: bool = False,
 ) -> list[WordEvidence]:
     """Per reference word: `canonical[i]` are its accepted pronunciations, `variants[i]` its learner
     variants (ARPAbet). The base sequence takes each word's best canonical form; every alternative
     changes one word and is scored as a whole sequence, so a word's margins are relative to the same
-    context. Only the words in `judged` (default: all) get variant and omission margins. A reference
-    longer than LONG_REFERENCE_WORDS is judged word by word in windows (`_windowed_evidence`)."""
+    context. Only the words in `judged` (default: all) get variant and omission margins. With
+    `open_end`, every sequence ends in ANYTHING, which takes whatever the audio holds after the
+    reference (streaming: the start of the words not judged yet), so the last word's end is not forced
+    onto the last frame. A reference longer than LONG_REFERENCE_WORDS is judged word by word in windows
+    (`_windowed_evidence`)."""
     if len(canonical) > LONG_REFERENCE_WORDS:
-        return _windowed_evidence(log_probs, canonical, variants, judged)
-    return _sequence_evidence(log_probs, canonical, variants, judged)
+        return _windowed_evidence(log_probs, canonical, variants, judged, open_end)
+    return _sequence_evidence(log_probs, canonical, variants, judged, open_end)
 
 
 def _windowed_evidence(
@@ -391,6 +395,7 @@ def _windowed_evidence(
     canonical: list[list[tuple[str, ...]]],
     variants: list[list[tuple[str, ...]]],
     judged: list[int] | None,
+    open_end: bool = False,
 ) -> list[WordEvidence]:
     """Whole-sequence scoring costs frames x reference length per alternative, which grows with the
     square of a long reading (a minute-long paragraph took 40 s). Here the reference's first forms are
@@ -399,12 +404,15 @@ def _windowed_evidence(
     words = len(canonical)
     windows = _ReferenceWindows.of(log_probs, canonical)
     if windows is None:
-        return _sequence_evidence(log_probs, canonical, variants, judged)
+        return _sequence_evidence(log_probs, canonical, variants, judged, open_end)
     result: list[WordEvidence | None] = [None] * words
     for index in range(words) if judged is None else judged:
         low, high = max(index - WINDOW_CONTEXT_WORDS, 0), min(index + WINDOW_CONTEXT_WORDS + 1, words)
         first, last = windows.frames(low, high)
-        local = _sequence_evidence(log_probs[first:last], canonical[low:high], variants[low:high], [index - low])
+        window_open_end = open_end and high == words  # only the last window reaches the end of the reference
+        local = _sequence_evidence(
+            log_probs[first:last], canonical[low:high], variants[low:high], [index - low], window_open_end
+        )
         evidence = local[index - low]
         if evidence.start_frame >= 0:
             evidence.start_frame += first
@@ -450,9 +458,11 @@ def _joined(parts: list[list[int]]) -> list[int]:
     return [label for part in parts for label in part]
 
 
-def _best_base(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]]) -> tuple[list[list[int]], float]:
+def _best_base(
+    log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], suffix: tuple[int, ...] = ()
+) -> tuple[list[list[int]], float]:
     """The reference with each word in its best canonical form (each chosen with the others in their
-    first form), and its log-likelihood."""
+    first form), and its log-likelihood (followed by `suffix`)."""
     words = len(canonical)
     best = [0] * words
     base = [labels(forms[0]) for forms in canonical]
@@ -461,14 +471,14 @@ def _best_base(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]]) ->
     for index, forms in enumerate(canonical):
         for form_index, form in enumerate(forms):
             alternatives.append((index, form_index))
-            sequences.append(_joined(base[:index] + [labels(form)] + base[index + 1 :]))
+            sequences.append(_joined(base[:index] + [labels(form)] + base[index + 1 :]) + list(suffix))
     scores = sequence_log_likelihoods(log_probs, sequences)
     best_score = [-math.inf] * words
     for (index, form_index), score in zip(alternatives, scores, strict=True):
         if score > best_score[index]:
             best_score[index], best[index] = score, form_index
     base = [labels(canonical[i][best[i]]) for i in range(words)]
-    return base, float(sequence_log_likelihoods(log_probs, [_joined(base)])[0])
+    return base, float(sequence_log_likelihoods(log_probs, [_joined(base) + list(suffix)])[0])
 
 
 def _with_anything(log_probs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -482,12 +492,14 @@ def _sequence_evidence(
     canonical: list[list[tuple[str, ...]]],
     variants: list[list[tuple[str, ...]]],
     judged: list[int] | None,
+    open_end: bool = False,
 ) -> list[WordEvidence]:
     words = len(canonical)
-    base, base_score = _best_base(log_probs, canonical)
-
     # the word replaced by ANYTHING: how far the audio is from the word, whatever was said
     with_anything, anything = _with_anything(log_probs)
+    suffix = (anything,) if open_end else ()
+    base, base_score = _best_base(with_anything if open_end else log_probs, canonical, suffix)
+
     sequences, owners = [], []
     for index in range(words) if judged is None else judged:
         for variant_index, variant in enumerate(variants[index]):
@@ -497,6 +509,7 @@ def _sequence_evidence(
         owners.append((index, None))
         sequences.append(_joined(base[:index] + [[anything]] + base[index + 1 :]))
         owners.append((index, ANYTHING))
+    sequences = [sequence + list(suffix) for sequence in sequences]
     scores = sequence_log_likelihoods(with_anything, [s if s else [BLANK] for s in sequences])
     margin = [-math.inf] * words
     best_variant: list[int | None] = [None] * words
@@ -511,7 +524,7 @@ def _sequence_evidence(
             margin[index], best_variant[index] = float(score) - base_score, variant_index
 
     flat = _joined(base)
-    spans = align(log_probs, flat) or [(-1, -1)] * len(flat)
+    spans = (align(with_anything, flat + list(suffix)) or [(-1, -1)] * (len(flat) + len(suffix)))[: len(flat)]
     result = []
     position = 0
     for index in range(words):

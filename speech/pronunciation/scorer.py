@@ -371,11 +371,13 @@ class PronunciationScorer:
                 feature.phones.append(PhoneFeature(phone.phone, phone.start_frame, phone.frames, gop, same / frames))
 
 
-def slot_evidence(log_probs: np.ndarray, slots: list[WordSlot], judged: list[int] | None = None) -> list[WordEvidence]:
+def slot_evidence(
+    log_probs: np.ndarray, slots: list[WordSlot], judged: list[int] | None = None, open_end: bool = False
+) -> list[WordEvidence]:
     """CTC evidence (phone_model.word_evidence) for reference words: their accepted forms and variants."""
     canonical = [list(slot.canonical) for slot in slots]
     variants = [[variant.phones for _, variant in slot.variants] for slot in slots]
-    return word_evidence(log_probs, canonical, variants, judged)
+    return word_evidence(log_probs, canonical, variants, judged, open_end)
 
 
 def phone_evidence(

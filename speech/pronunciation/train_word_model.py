@@ -66,7 +66,9 @@ from speech.pronunciation.word_model import (
 )
 
 CACHE_DIR = Path("var/word_model_cache")
-WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES)
+# part of the streamed pass's cache key: bump it when what the streaming path computes for a word changes
+STREAMED_EVIDENCE_VERSION = "open-end"
+WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES) + STREAMED_EVIDENCE_VERSION
 # per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
 # read words (as a share of those it sees) its threshold may flag out of voice
 HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8, "insertion": 0, "gap_insertion": 0}
@@ -181,7 +183,8 @@ def _stream_folder(job: tuple[Path, WordModel]) -> list[StreamedUtterance]:
 def streamed_dev_corpus(folders: list[Path], word_model: WordModel) -> list[StreamedUtterance]:
     """Every dev utterance pushed through StreamingAssessor in 200 ms chunks, with each voice's fold phone
     model, keeping the features each word was decided on: the streaming head learns from what it will
-    see (a window that ends 40 ms after the word, no later words). Cached per folder and fold weights."""
+    see (the word and the one before with an open end, no later words). Cached per folder, fold weights,
+    feature list and STREAMED_EVIDENCE_VERSION."""
     folds = b"".join(fold_model_path(k).read_bytes() for k in sorted(set(CORPUS_VOICE_FOLDS.values())))
     key = hashlib.sha256(folds + WORD_MODEL_FEATURES_KEY.encode()).hexdigest()[:12]
     todo, result = [], {}

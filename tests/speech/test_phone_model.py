@@ -110,6 +110,19 @@ def test_a_word_replaced_by_another_is_far_from_anything_it_could_be_and_an_omit
     assert think_as_pocket.free_margin - think_as_pocket.omission_margin > 10
 
 
+def test_an_open_end_lets_the_audio_after_the_reference_be_anything():
+    slots = word_slots(["think"])
+    canonical = [list(s.canonical) for s in slots]
+    variants = [[v.phones for _, v in s.variants] for s in slots]
+    think_then_more = spelled(["TH", "IH", "NG", "K", "V", "EH", "R", "IY"])  # streaming: "very" not judged yet
+    closed = word_evidence(think_then_more, canonical, variants)[0]
+    opened = word_evidence(think_then_more, canonical, variants, open_end=True)[0]
+    assert closed.free_margin > opened.free_margin + 10  # closed, "think" has to explain "very" too
+    assert opened.free_margin < 5 and opened.end_frame < 16  # open, "think" ends where it was said (frames 0-15)
+    sink = word_evidence(spelled(["S", "IH", "NG", "K", "V", "EH", "R", "IY"]), canonical, variants, open_end=True)[0]
+    assert variants[0][sink.best_variant] == ("S", "IH", "NG", "K") and sink.variant_margin > 3
+
+
 def test_gap_evidence_hears_a_word_said_between_two_reference_words_and_knows_a_filled_pause():
     canonical = [list(s.canonical) for s in word_slots(["think", "very"])]
     think, very = ["TH", "IH", "NG", "K"], ["V", "EH", "R", "IY"]
