@@ -51,7 +51,7 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
             cpu.append(time.process_time() - started)
         verdicts += assessor.finish()
         truths = [w for w in annotation["words"] if w["error"] != "insertion"]
-        by_index = {v.index: v for v in verdicts if v.index is not None}
+        by_index = {v.index: v for v in verdicts}
         for index, truth in enumerate(truths):
             verdict = by_index.get(index)
             if verdict is None:

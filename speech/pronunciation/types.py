@@ -75,9 +75,10 @@ class Assessment:
 
 @dataclass(frozen=True)
 class WordVerdict:
-    """A final streaming verdict on one reference word (or an inserted word)."""
+    """A final streaming verdict on one reference word (inserted words come with the whole-utterance
+    assessment)."""
 
-    index: int | None  # position in the reference; None for an insertion
+    index: int  # position in the reference
     text: str
     start: float
     end: float

@@ -342,7 +342,7 @@ class ConversationEngine:
     def _state(self, item: ItemProgress, voice: VoiceState) -> TickState:
         now = self.now
         expected = item.expected_words if (item.assessor or item.assessor_pending) else 0
-        judged = sum(1 for verdict in item.verdicts if verdict.index is not None)
+        judged = len(item.verdicts)
         since_speech = voice.silence_seconds(now) if item.learner_has_spoken else now - item.tutor_last_spoke
         assessor = item.assessor
         pending = None
@@ -457,10 +457,9 @@ class ConversationEngine:
         item.finished = True
         lesson_item = self.plan.items[item.index]
         await self._judge_the_rest(item)
-        mispronounced = [verdict for verdict in item.verdicts if verdict.error != "none" and verdict.index is not None]
-        judged = [verdict for verdict in item.verdicts if verdict.index is not None]
-        if judged:
-            accuracy = round(sum(verdict.accuracy for verdict in judged) / len(judged), 1)
+        mispronounced = [verdict for verdict in item.verdicts if verdict.error != "none"]
+        if item.verdicts:
+            accuracy = round(sum(verdict.accuracy for verdict in item.verdicts) / len(item.verdicts), 1)
             self.scores.append({"item": item.index, "accuracy": accuracy, "errors": len(mispronounced)})
             await self._send_event("item_result", item=item.index, accuracy=accuracy, errors=len(mispronounced))
         if lesson_item.kind == "repeat" and not mispronounced:
