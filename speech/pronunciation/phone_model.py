@@ -498,7 +498,7 @@ def _sequence_evidence(
     # the word replaced by ANYTHING: how far the audio is from the word, whatever was said
     with_anything, anything = _with_anything(log_probs)
     suffix = (anything,) if open_end else ()
-    base, base_score = _best_base(with_anything if open_end else log_probs, canonical, suffix)
+    base, base_score = _best_base(with_anything, canonical, suffix)
 
     sequences, owners = [], []
     for index in range(words) if judged is None else judged:

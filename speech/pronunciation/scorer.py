@@ -156,18 +156,14 @@ class VariantEvidence:
 
     def __init__(self, aligner: pocketsphinx.Decoder) -> None:
         self.aligner = aligner
-        self.lock = threading.Lock()  # one aligner; a scorer's callers may share it across threads
 
     def __call__(self, pcm: bytes, path: list[DecodedWord], position: int, slot: WordSlot) -> float | None:
         decoded = path[position]
         before = path[position - 1] if position > 0 else None
         after = path[position + 1] if position + 1 < len(path) else None
         piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
-        with self.lock:
-            variant_score = self._score(piece, before, decoded.choice.phones, after)
-            canonical_scores = [
-                s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None
-            ]
+        variant_score = self._score(piece, before, decoded.choice.phones, after)
+        canonical_scores = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
         if variant_score is None or not canonical_scores:
             return None
         # per frame of the word (normalising by the changed sound's own frames was tried: dev F1 0.40 vs 0.43)
@@ -184,9 +180,8 @@ class VariantEvidence:
         before = path[position - 1] if position > 0 else None
         after = path[position + 1] if position + 1 < len(path) else None
         piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
-        with self.lock:
-            canonical = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
-            variants = [s for _, v in slot.variants if (s := self._score(piece, before, v.phones, after)) is not None]
+        canonical = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
+        variants = [s for _, v in slot.variants if (s := self._score(piece, before, v.phones, after)) is not None]
         if not canonical or not variants:
             return None
         return (max(variants) - max(canonical)) / max(decoded.end_frame - decoded.start_frame + 1, 1)
@@ -202,9 +197,8 @@ class VariantEvidence:
         gap_start = before.end_frame + 1 if before is not None else 0
         gap_end = after.start_frame - 1 if after is not None else total - 1
         piece = self._window(pcm, before, after, gap_start, max(gap_end, gap_start))
-        with self.lock:
-            without = self._score(piece, before, None, after)
-            with_word = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
+        without = self._score(piece, before, None, after)
+        with_word = [s for pron in slot.canonical if (s := self._score(piece, before, pron, after)) is not None]
         if without is None or not with_word:
             return None
         frames = max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
@@ -216,9 +210,8 @@ class VariantEvidence:
         before = path[position - 1] if position > 0 else None
         after = path[position + 1] if position + 1 < len(path) else None
         piece = self._window(pcm, before, after, decoded.start_frame, decoded.end_frame)
-        with self.lock:
-            with_word = self._score(piece, before, decoded.choice.phones, after)
-            without = self._score(piece, before, None, after)
+        with_word = self._score(piece, before, decoded.choice.phones, after)
+        without = self._score(piece, before, None, after)
         if with_word is None or without is None:
             return None
         return (with_word - without) / max(len(piece) // (2 * SAMPLES_PER_FRAME), 1)
@@ -298,7 +291,7 @@ class PronunciationScorer:
         self.aligner = new_decoder()
         self.loop = phone_loop_decoder()
         self.evidence = VariantEvidence(self.aligner)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # its decoders serve one utterance at a time (assess holds it)
 
     @property
     def whisper_phones(self) -> WhisperPhoneRecognizer:
@@ -407,7 +400,7 @@ def inserted_word_gap(extra: ExtraWord, features: list[SlotFeature]) -> int:
 def add_gap_candidates(features: list[SlotFeature], extras: list[ExtraWord], gaps: list[GapEvidence]) -> None:
     """A candidate inserted word in every gap where the grammar decoded none and the phone model hears
     something there (ANYTHING inserted fits at least GAP_CANDIDATE_MARGIN better than nothing), timed by
-    the frames ANYTHING takes; the `insertion` head decides on it as on the grammar's. Idempotent."""
+    the frames ANYTHING takes; the `gap_insertion` head decides on it. Idempotent."""
     covered = {inserted_word_gap(extra, features) for extra in inserted_words(extras)}
     for gap, evidence in enumerate(gaps):
         if gap in covered or evidence.frames[0] < 0 or evidence.anything_margin < GAP_CANDIDATE_MARGIN:
@@ -497,12 +490,6 @@ def insertion_probability(extra: ExtraWord, word_model: WordModel) -> float:
     `gap_insertion` head (a gap candidate: the recognisers' evidence only)."""
     head = _insertion_head(extra, word_model)
     return head.probability(insertion_features(extra, head.features))
-
-
-def is_confirmed_insertion(extra: ExtraWord, word_model: WordModel) -> bool:
-    return extra.kind == "insertion" and (
-        insertion_probability(extra, word_model) >= _insertion_head(extra, word_model).threshold
-    )
 
 
 def confirmed_insertions(extras: list[ExtraWord], word_model: WordModel) -> list[ExtraWord]:
