@@ -72,6 +72,7 @@ from speech.pronunciation.types import (
 )
 from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer, default_whisper_phone_recognizer
 from speech.pronunciation.word_model import (
+    OMISSION_HEADS,
     UtteranceContext,
     WordHead,
     WordModel,
@@ -468,8 +469,9 @@ def decide_slot(
     if decoded is None:
         if flagged:
             return SlotDecision("mispronunciation", "word-substitution", None, probability)
-        omitted = word_model.probability(feature, "omission", utterance)
-        if omitted >= word_model.heads["omission"].threshold:
+        omission_head = OMISSION_HEADS[head]
+        omitted = word_model.probability(feature, omission_head, utterance)
+        if omitted >= word_model.heads[omission_head].threshold:
             return SlotDecision("omission", None, (), omitted)
         return SlotDecision("none", None, None, 1.0 - omitted)
     if not flagged:

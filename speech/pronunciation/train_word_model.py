@@ -5,9 +5,10 @@
 Never give it the eval set (it refuses a folder whose index.json says so). Steps: (1) score every dev
 utterance with the calibrated grammar and keep the per-word features (cached under var/word_model_cache,
 keyed by folder name and seed: delete it after changing the scorer or the calibration); (2) for each
-head (`full`, `streaming`: P(mispronounced) of every reference word; `omission`: P(omitted) of a word the
-grammar skipped; `insertion`: whether a word the grammar decoded as inserted was really said there) leave
-one voice out: train on the other dev voices, predict the held-out voice; (3) on
+head (`full`, `streaming`: P(mispronounced) of every reference word; `omission` (streaming) and
+`full_omission` (whole utterance): P(omitted) of a word the grammar skipped; `insertion`: whether a word
+the grammar decoded as inserted was really said there; `gap_insertion`: whether something was said in a
+gap candidate) leave one voice out: train on the other dev voices, predict the held-out voice; (3) on
 those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
 stay under the head's MAX_FALSE_FLAG_RATES (unseen voices raise false flags, so the point is strict);
 (4) train on all dev words and save the heads. Fixed seeds and single-threaded full-batch training make
@@ -71,20 +72,21 @@ STREAMED_EVIDENCE_VERSION = "open-end"
 WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES) + STREAMED_EVIDENCE_VERSION
 # per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
 # read words (as a share of those it sees) its threshold may flag out of voice
-HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8, "insertion": 0, "gap_insertion": 0}
+HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8, "full_omission": 8, "insertion": 0, "gap_insertion": 0}
 HEAD_TARGETS = {
     "full": "mispronunciation",
     "streaming": "mispronunciation",
     "omission": "omission",
+    "full_omission": "omission",
     "insertion": "insertion",
     "gap_insertion": "insertion",
 }
-SKIPPED_WORDS_ONLY = {"omission"}
+SKIPPED_WORDS_ONLY = {"omission", "full_omission"}
 # insertion: of the decoded inserted words that were not said. The gap_insertion head has no cap: its
 # threshold is the one with the best F1 of both inserted-word heads' reports together, one per stretch of
 # speech, as the benchmark counts them (pick_gap_insertion_threshold); a candidate-level figure would count
 # a second candidate on the same inserted word as found, which the benchmark counts as a false report
-MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1, "insertion": 0.1}
+MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1, "full_omission": 0.1, "insertion": 0.1}
 THRESHOLDS = [float(t) for t in np.round(np.arange(0.05, 1.0, 0.01), 2)]
 EPOCHS = 400
 LEARNING_RATE = 0.01

@@ -4,11 +4,19 @@ The fixtures are piper readings rendered through exact phoneme input (see test_s
 as "berry" must get a probability over the head's threshold, every word of the correct reading one under.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from speech.pronunciation.evaluation import ScoredUtterance
-from speech.pronunciation.scorer import ExtraWord, PronunciationScorer, UtteranceFeatures, reference_words
+from speech.pronunciation.scorer import (
+    ExtraWord,
+    PronunciationScorer,
+    UtteranceFeatures,
+    decide_slot,
+    reference_words,
+)
 from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_word_model import (
     pick_gap_insertion_threshold,
@@ -49,9 +57,9 @@ def probabilities(scorer: PronunciationScorer, audio, head: str) -> dict[str, fl
     return {f.slot.text: model.probability(f, head, levels) for f in features.slots}
 
 
-def test_committed_model_loads_with_its_five_heads():
+def test_committed_model_loads_with_its_six_heads():
     model = default_word_model()
-    assert set(model.heads) == {"full", "streaming", "omission", "insertion", "gap_insertion"}
+    assert set(model.heads) == {"full", "streaming", "omission", "full_omission", "insertion", "gap_insertion"}
     for name, head in model.heads.items():
         assert head.features == HEAD_FEATURES[name]
         assert len(head.mean) == len(head.scale) == len(head.features)
@@ -59,6 +67,26 @@ def test_committed_model_loads_with_its_five_heads():
         assert 0.0 < head.threshold < 1.0
     assert "dev" in model.source and "eval" not in model.source
     assert WordModel.from_json(model.to_json()) == model
+
+
+def test_whole_utterances_decide_omissions_with_their_own_head(scorer):
+    """A skipped word the mispronunciation head does not flag goes to `full_omission` in `assess`, which also
+    sees pocketsphinx's omission evidence and the Whisper phone head's, and to `omission` in streaming."""
+    assert {"omission_evidence", "wctc_free_over_omission"} <= set(HEAD_FEATURES["full_omission"])
+    assert not {"omission_evidence", "wctc_free_over_omission"} & set(HEAD_FEATURES["omission"])
+    features = scorer.extract_features(reading(omit="weather"), reference_words(SENTENCE))
+    levels = UtteranceContext.of(features.slots)
+    weather = next(f for f in features.slots if f.slot.text == "weather")
+    assert weather.decoded is None
+    model = default_word_model()
+    assert decide_slot(weather, model, "full", levels).error == "omission"
+
+    def never(head: str) -> WordModel:
+        return WordModel(model.heads | {head: replace(model.heads[head], threshold=1.01)}, model.source)
+
+    assert decide_slot(weather, never("omission"), "full", levels).error == "omission"
+    assert decide_slot(weather, never("full_omission"), "full", levels).error == "none"
+    assert decide_slot(weather, never("full_omission"), "streaming", levels).error != "none"
 
 
 def test_a_model_trained_on_other_features_is_refused():
