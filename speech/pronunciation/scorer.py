@@ -462,7 +462,8 @@ def decide_slot(
     utterance: UtteranceContext | None = None,
 ) -> SlotDecision:
     """The learned model says whether the word was mispronounced; a skipped word it does not flag is an
-    omission if the omission head says so, else it was said (a short, reduced word the decoder swallowed)."""
+    omission if the path's omission head (`OMISSION_HEADS`) says so, else it was said (a short, reduced
+    word the decoder swallowed)."""
     decoded = feature.decoded
     probability = word_model.probability(feature, head, utterance)
     flagged = probability >= word_model.heads[head].threshold

@@ -1,0 +1,157 @@
+"""Stop 15's word-model experiments on dev (out of voice), as recorded in docs/speech-scoring.md.
+
+    PYTHONPATH=. python docs/experiments/word_model_variants.py dump        # ~5 min: dev features
+    PYTHONPATH=. python docs/experiments/word_model_variants.py omission    # full_omission feature sets
+    PYTHONPATH=. python docs/experiments/word_model_variants.py speaker     # speaker-relative features
+    PYTHONPATH=. python docs/experiments/word_model_variants.py boosting    # gradient-boosted trees
+    PYTHONPATH=. python docs/experiments/word_model_variants.py curve       # more readings, same voices
+
+`dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
+stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
+Every figure is leave-one-voice-out, with the threshold picked as `train_word_model` picks it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from speech.pronunciation import train_word_model as training
+from speech.pronunciation.word_model import FULL_FEATURES, STREAMING_FEATURES, WHISPER_PHONE_FEATURES
+
+DEV = ["dev", "dev2", "dev3", "dev4", "dev5", "dev-accents"]
+STORE = Path("var/experiments/word_features.pkl")
+
+
+def dump() -> None:
+    from speech.pronunciation.calibration import default_calibration
+    from speech.pronunciation.evaluation import scored_words
+    from speech.pronunciation.scorer import PronunciationScorer
+
+    scorer = PronunciationScorer(default_calibration())
+    out = {}
+    for name in DEV:
+        utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
+        utterance_ids = [word.utterance for word in scored_words(utterances)]
+        out[name] = (training.word_examples(utterances, "full"), utterance_ids)
+    STORE.parent.mkdir(parents=True, exist_ok=True)
+    STORE.write_bytes(pickle.dumps(out))
+
+
+def examples(names: list[str]) -> tuple[training.WordExamples, np.ndarray]:
+    stored = pickle.loads(STORE.read_bytes())
+    parts = [stored[name][0] for name in names]
+    joined = training.WordExamples(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("vectors", "errors", "skipped", "voices"))
+    )
+    return joined, np.concatenate([np.array(stored[name][1]) for name in names])
+
+
+def columns(data: training.WordExamples, names: tuple[str, ...]) -> training.WordExamples:
+    index = [FULL_FEATURES.index(name) for name in names]
+    return training.WordExamples(data.vectors[:, index], data.errors, data.skipped, data.voices)
+
+
+def report(label: str, probabilities: np.ndarray, data: training.WordExamples, target: str, cap: float) -> None:
+    truth = data.labels(target)
+    threshold, figures = training.pick_threshold(probabilities, truth, data.correct, cap)
+    print(label, threshold, figures, flush=True)
+    for voice in sorted(set(data.voices)):
+        mine = data.voices == voice
+        print("   ", voice, training.threshold_figures(probabilities[mine], truth[mine], data.correct[mine], threshold))
+
+
+def omission() -> None:
+    data, _ = examples(DEV)
+    skipped = data.subset(data.skipped)
+    sphinx = ("omission_evidence", "omission_evidence_missing")
+    for label, names in (
+        ("streaming features (the omission head)", STREAMING_FEATURES),
+        ("+ pocketsphinx's omission evidence", (*STREAMING_FEATURES, *sphinx)),
+        ("+ it and the Whisper head's evidence", (*STREAMING_FEATURES, *sphinx, *WHISPER_PHONE_FEATURES)),
+        ("every full feature", FULL_FEATURES),
+    ):
+        chosen = columns(skipped, names)
+        truth = chosen.labels("omission")
+        report(label, training.out_of_voice_probabilities(chosen, truth, names, 8), chosen, "omission", 0.1)
+
+
+SPEAKER_FEATURES = (
+    "ctc_mean_posterior",
+    "ctc_free_margin",
+    "wctc_mean_posterior",
+    "wctc_free_margin",
+    "ctc_variant_margin",
+    "wctc_variant_margin",
+    "word_gop",
+)
+
+
+def speaker() -> None:
+    """Each word's figures minus their median over the speaker's other utterances (what a session that
+    has heard the learner before would know); with `--absolute`, the medians themselves too."""
+    data, utterances = examples(DEV)
+    index = [FULL_FEATURES.index(name) for name in SPEAKER_FEATURES]
+    relative, medians = np.zeros((len(utterances), len(index))), np.zeros((len(utterances), len(index)))
+    for voice in sorted(set(data.voices)):
+        in_voice = np.flatnonzero(data.voices == voice)
+        for utterance in dict.fromkeys(utterances[in_voice]):
+            mine = in_voice[utterances[in_voice] == utterance]
+            others = in_voice[(utterances[in_voice] != utterance) & ~data.skipped[in_voice]]
+            median = np.median(data.vectors[others][:, index], axis=0)
+            relative[mine] = data.vectors[mine][:, index] - median
+            medians[mine] = median
+    extra = [relative, medians] if "--absolute" in sys.argv else [relative]
+    names = FULL_FEATURES + tuple(f"{n}_vs_speaker" for n in SPEAKER_FEATURES)
+    if "--absolute" in sys.argv:
+        names += tuple(f"{n}_speaker" for n in SPEAKER_FEATURES)
+    wider = training.WordExamples(np.hstack([data.vectors, *extra]), data.errors, data.skipped, data.voices)
+    truth = wider.labels("mispronunciation")
+    report(
+        "speaker-relative",
+        training.out_of_voice_probabilities(wider, truth, names, 32),
+        wider,
+        "mispronunciation",
+        0.03,
+    )
+
+
+def boosting() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    data, _ = examples(DEV)
+    truth = data.labels("mispronunciation")
+    probabilities = np.zeros(len(truth))
+    for voice in sorted(set(data.voices)):
+        held_out = data.voices == voice
+        trees = HistGradientBoostingClassifier(
+            max_iter=300, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0, random_state=1
+        )
+        trees.fit(data.vectors[~held_out], truth[~held_out])
+        probabilities[held_out] = trees.predict_proba(data.vectors[held_out])[:, 1]
+    report("gradient-boosted trees", probabilities, data, "mispronunciation", 0.03)
+
+
+def curve() -> None:
+    """The `full` head trained on more readings of the same voices and sentences, always judged on the
+    words of dev, dev2 and dev-accents."""
+    judged, _ = examples(["dev", "dev2", "dev-accents"])
+    truth = judged.labels("mispronunciation")
+    for names in (["dev", "dev2", "dev-accents"], ["dev", "dev2", "dev3", "dev-accents"], DEV):
+        trained, _ = examples(names)
+        labels = trained.labels("mispronunciation")
+        probabilities = np.zeros(len(truth))
+        for voice in sorted(set(judged.voices)):
+            head = training.train_head(
+                trained.vectors[trained.voices != voice], labels[trained.voices != voice], FULL_FEATURES, 32
+            )
+            held_out = judged.voices == voice
+            probabilities[held_out] = [head.probability(v) for v in judged.vectors[held_out]]
+        report(f"trained on {', '.join(names)}", probabilities, judged, "mispronunciation", 0.03)
+
+
+if __name__ == "__main__":
+    {"dump": dump, "omission": omission, "speaker": speaker, "boosting": boosting, "curve": curve}[sys.argv[1]]()
