@@ -5,6 +5,8 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py speaker     # speaker-relative features
     PYTHONPATH=. python docs/experiments/word_model_variants.py boosting    # gradient-boosted trees
     PYTHONPATH=. python docs/experiments/word_model_variants.py curve       # more readings, same voices
+    PYTHONPATH=. python docs/experiments/word_model_variants.py relative    # full head without the
+                                                                            # utterance-relative CTC figures
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -153,5 +155,28 @@ def curve() -> None:
         report(f"trained on {', '.join(names)}", probabilities, judged, "mispronunciation", 0.03)
 
 
+def relative() -> None:
+    """What the phone model's posterior and free margin against the utterance's medians add to `full`."""
+    data, _ = examples(DEV)
+    for label, names in (
+        ("full", FULL_FEATURES),
+        (
+            "full without ctc_*_vs_utterance",
+            tuple(n for n in FULL_FEATURES if n not in ("ctc_posterior_vs_utterance", "ctc_free_vs_utterance")),
+        ),
+    ):
+        chosen = columns(data, names)
+        truth = chosen.labels("mispronunciation")
+        probabilities = training.out_of_voice_probabilities(chosen, truth, names, 32)
+        report(label, probabilities, chosen, "mispronunciation", 0.03)
+
+
 if __name__ == "__main__":
-    {"dump": dump, "omission": omission, "speaker": speaker, "boosting": boosting, "curve": curve}[sys.argv[1]]()
+    {
+        "dump": dump,
+        "omission": omission,
+        "speaker": speaker,
+        "boosting": boosting,
+        "curve": curve,
+        "relative": relative,
+    }[sys.argv[1]]()
