@@ -10,7 +10,7 @@ head (`full`, `streaming`: P(mispronounced) of every reference word; `omission` 
 the grammar decoded as inserted was really said there; `gap_insertion`: whether something was said in a
 gap candidate) leave one voice out: train on the other dev voices, predict the held-out voice; (3) on
 those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
-stay under the head's MAX_FALSE_FLAG_RATES (unseen voices raise false flags, so the point is strict);
+stay under the head's `max_false_flag_rate` (HEAD_RECIPES; unseen voices raise false flags, so the point is strict);
 (4) train on all dev words and save the heads. Fixed seeds and single-threaded full-batch training make
 the output byte-identical from run to run.
 """
@@ -70,23 +70,30 @@ CACHE_DIR = Path("var/word_model_cache")
 # part of the streamed pass's cache key: bump it when what the streaming path computes for a word changes
 STREAMED_EVIDENCE_VERSION = "open-end"
 WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES) + STREAMED_EVIDENCE_VERSION
-# per head: hidden units, the annotated error it predicts, which words it sees, and the most correctly
-# read words (as a share of those it sees) its threshold may flag out of voice
-HEAD_HIDDEN_UNITS = {"full": 32, "streaming": 32, "omission": 8, "full_omission": 8, "insertion": 0, "gap_insertion": 0}
-HEAD_TARGETS = {
-    "full": "mispronunciation",
-    "streaming": "mispronunciation",
-    "omission": "omission",
-    "full_omission": "omission",
-    "insertion": "insertion",
-    "gap_insertion": "insertion",
+
+
+@dataclass(frozen=True)
+class HeadRecipe:
+    hidden_units: int  # 0: logistic regression
+    target: str  # the annotated error it predicts
+    skipped_words_only: bool = False  # trained on the words the grammar skipped only
+    # the most correctly read words (as a share of those it sees) its threshold may flag out of voice;
+    # None for gap_insertion, whose threshold is the one with the best F1 of both inserted-word heads'
+    # reports together, one per stretch of speech, as the benchmark counts them
+    # (pick_gap_insertion_threshold): a candidate-level figure would count a second candidate on the same
+    # inserted word as found, which the benchmark counts as a false report. insertion: of the decoded
+    # inserted words that were not said.
+    max_false_flag_rate: float | None = None
+
+
+HEAD_RECIPES = {
+    "full": HeadRecipe(32, "mispronunciation", max_false_flag_rate=0.03),
+    "streaming": HeadRecipe(32, "mispronunciation", max_false_flag_rate=0.03),
+    "omission": HeadRecipe(8, "omission", skipped_words_only=True, max_false_flag_rate=0.1),
+    "full_omission": HeadRecipe(8, "omission", skipped_words_only=True, max_false_flag_rate=0.1),
+    "insertion": HeadRecipe(0, "insertion", max_false_flag_rate=0.1),
+    "gap_insertion": HeadRecipe(0, "insertion"),
 }
-SKIPPED_WORDS_ONLY = {"omission", "full_omission"}
-# insertion: of the decoded inserted words that were not said. The gap_insertion head has no cap: its
-# threshold is the one with the best F1 of both inserted-word heads' reports together, one per stretch of
-# speech, as the benchmark counts them (pick_gap_insertion_threshold); a candidate-level figure would count
-# a second candidate on the same inserted word as found, which the benchmark counts as a false report
-MAX_FALSE_FLAG_RATES = {"full": 0.03, "streaming": 0.03, "omission": 0.1, "full_omission": 0.1, "insertion": 0.1}
 THRESHOLDS = [float(t) for t in np.round(np.arange(0.05, 1.0, 0.01), 2)]
 EPOCHS = 400
 LEARNING_RATE = 0.01
@@ -234,7 +241,7 @@ def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
             skipped.append(word.feature.decoded is None)
             voices.append(voice_group(word.voice))
     examples = WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
-    return examples.subset(examples.skipped) if head in SKIPPED_WORDS_ONLY else examples
+    return examples.subset(examples.skipped) if HEAD_RECIPES[head].skipped_words_only else examples
 
 
 def insertion_candidates_of(utterances: list[ScoredUtterance], head: str) -> list[tuple[int, ExtraWord]]:
@@ -380,8 +387,9 @@ def provisional_streaming_model(utterances: list[ScoredUtterance]) -> WordModel:
     heads = {}
     for name in ("streaming", "omission"):
         examples = word_examples(utterances, name)
+        recipe = HEAD_RECIPES[name]
         heads[name] = train_head(
-            examples.vectors, examples.labels(HEAD_TARGETS[name]), HEAD_FEATURES[name], HEAD_HIDDEN_UNITS[name]
+            examples.vectors, examples.labels(recipe.target), HEAD_FEATURES[name], recipe.hidden_units
         )
     return WordModel(heads, "provisional: whole-utterance features")
 
@@ -397,15 +405,15 @@ def train(folders: list[Path]) -> tuple[WordModel, dict]:
             examples = insertion_examples(utterances, name)
         else:
             examples = streamed if name == "streaming" else word_examples(utterances, name)
-        labels = examples.labels(HEAD_TARGETS[name])
-        hidden_units = HEAD_HIDDEN_UNITS[name]
-        probabilities = out_of_voice_probabilities(examples, labels, features, hidden_units)
-        if name == "gap_insertion":
+        recipe = HEAD_RECIPES[name]
+        labels = examples.labels(recipe.target)
+        probabilities = out_of_voice_probabilities(examples, labels, features, recipe.hidden_units)
+        if recipe.max_false_flag_rate is None:
             threshold = pick_gap_insertion_threshold(utterances, judged_insertions["insertion"], probabilities)
             figures = threshold_figures(probabilities, labels, examples.correct, threshold)
         else:
-            threshold, figures = pick_threshold(probabilities, labels, examples.correct, MAX_FALSE_FLAG_RATES[name])
-        head = train_head(examples.vectors, labels, features, hidden_units)
+            threshold, figures = pick_threshold(probabilities, labels, examples.correct, recipe.max_false_flag_rate)
+        head = train_head(examples.vectors, labels, features, recipe.hidden_units)
         heads[name] = replace(head, threshold=threshold)
         report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}
         if name in ("insertion", "gap_insertion"):

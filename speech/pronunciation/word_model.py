@@ -97,7 +97,6 @@ FULL_FEATURES = (
 # Whisper phone head's (dev, out of voice: omission F1 0.911 without them, 0.952 with them)
 FULL_OMISSION_FEATURES = (*STREAMING_FEATURES, *_OMISSION_EVIDENCE_FEATURES, *WHISPER_PHONE_FEATURES)
 OMISSION_HEADS = {"full": "full_omission", "streaming": "omission"}
-WHOLE_UTTERANCE_HEADS = {"full", "full_omission"}  # their words have pocketsphinx's and the Whisper head's figures
 # whole utterance: is a word that the grammar decoded between two reference words really there?
 INSERTION_FEATURES = (
     "sphinx_evidence",
@@ -121,6 +120,8 @@ HEAD_FEATURES = {
     "insertion": INSERTION_FEATURES,
     "gap_insertion": GAP_INSERTION_FEATURES,
 }
+# heads whose words get the whole-utterance figures (pocketsphinx's GOP and evidence, the Whisper head's)
+WHOLE_UTTERANCE_HEADS = frozenset(name for name, names in HEAD_FEATURES.items() if "wctc_missing" in names)
 
 
 def _clip(value: float, low: float, high: float) -> float:
