@@ -5,7 +5,8 @@
 Build the corpus first: `python manage.py build_corpus --set eval --seed 1 --out var/corpus/eval`.
 Prints JSON: word-level mispronunciation P/R/F1, phone-level detection P/R/F1, omission and insertion
 P/R/F1 (`insertion.named`: found inserted words reported under the word said), false flags on correctly
-read words, per-voice figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an
+read words, 95% bootstrap intervals of word F1 and false flags (`intervals`: utterances drawn again,
+voices fixed), per-voice figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an
 accent voice says exactly as a learner error, and word P/R/F1 without them), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs.
@@ -26,7 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from speech.audio import read_wav
 from speech.corpus import load_corpus, speaker_accent
 from speech.pronunciation.calibration import default_calibration
-from speech.pronunciation.evaluation import detection_metrics, percentile, prf, score_corpus
+from speech.pronunciation.evaluation import (
+    WordCounts,
+    detection_metrics,
+    percentile,
+    prf,
+    score_corpus,
+    word_figure_intervals,
+)
 from speech.pronunciation.scorer import PronunciationScorer
 from speech.pronunciation.streaming import StreamingAssessor
 
@@ -39,6 +47,7 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
     counts = {"tp": 0, "fp": 0, "fn": 0}
     correct = flagged = 0
     by_voice: dict[str, dict[str, int]] = {}
+    per_utterance: list[WordCounts] = []
     for wav, annotation in corpus:
         voice = by_voice.setdefault(annotation["voice"], {"tp": 0, "fp": 0, "fn": 0, "correct": 0, "flagged": 0})
         pcm = read_wav(wav).pcm16()
@@ -52,10 +61,12 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         verdicts += assessor.finish()
         truths = [w for w in annotation["words"] if w["error"] != "insertion"]
         by_index = {v.index: v for v in verdicts}
+        per_utterance.append(WordCounts())
         for index, truth in enumerate(truths):
             verdict = by_index.get(index)
             if verdict is None:
                 continue
+            per_utterance[-1].add(truth["error"], verdict.error)
             if truth["error"] != "omission":
                 delays.append(verdict.decided_at - truth["end"])
             predicted = verdict.error == "mispronunciation"
@@ -79,6 +90,7 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         "cpu_per_chunk_p95_ms": round(1000 * percentile(cpu, 0.95), 2),
         "chunks": len(cpu),
         "word_mispronunciation": prf(**counts),
+        "intervals": word_figure_intervals(per_utterance),
         "false_flags_on_correct_words_percent": round(100.0 * flagged / max(correct, 1), 2),
         "by_voice": {
             name: {

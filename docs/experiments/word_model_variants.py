@@ -7,10 +7,18 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py curve       # more readings, same voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py relative    # full head without the
                                                                             # utterance-relative CTC figures
+    PYTHONPATH=. python docs/experiments/word_model_variants.py dump-warped # ~20 min: dev features with
+                                                                            # the Whisper head's evidence
+                                                                            # averaged over three warps
+    PYTHONPATH=. python docs/experiments/word_model_variants.py warped      # full head on those features
+    PYTHONPATH=. python docs/experiments/word_model_variants.py seeds       # the same recipe, seeds 1-5,
+                                                                            # and their average
+    PYTHONPATH=. python docs/experiments/word_model_variants.py training    # weight decay and epochs
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
 Every figure is leave-one-voice-out, with the threshold picked as `train_word_model` picks it.
+`dump-warped`, `warped`, `seeds` and `training` are stop 16's.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ from speech.pronunciation.word_model import FULL_FEATURES, STREAMING_FEATURES, W
 
 DEV = ["dev", "dev2", "dev3", "dev4", "dev5", "dev-accents"]
 STORE = Path("var/experiments/word_features.pkl")
+WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
+WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
 
 
-def dump() -> None:
+def dump(store: Path = STORE) -> None:
     from speech.pronunciation.calibration import default_calibration
     from speech.pronunciation.evaluation import scored_words
     from speech.pronunciation.scorer import PronunciationScorer
@@ -39,12 +49,51 @@ def dump() -> None:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         utterance_ids = [word.utterance for word in scored_words(utterances)]
         out[name] = (training.word_examples(utterances, "full"), utterance_ids)
-    STORE.parent.mkdir(parents=True, exist_ok=True)
-    STORE.write_bytes(pickle.dumps(out))
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_bytes(pickle.dumps(out))
 
 
-def examples(names: list[str]) -> tuple[training.WordExamples, np.ndarray]:
-    stored = pickle.loads(STORE.read_bytes())
+def dump_warped() -> None:
+    """Test-time augmentation: the Whisper phone head hears each utterance as recorded and resampled by
+    each of WARPS (another vocal-tract length and pitch, as in its training speech); every scalar figure
+    of its word and gap evidence is the mean of the three, the best variant and frames the unwarped
+    ones. Everything else as in `dump`."""
+    from dataclasses import replace
+
+    from speech.audio import LEARNER_RATE, Audio, resample
+    from speech.pronunciation import scorer
+
+    def warped_evidence(recognizer, audio, features, extras) -> None:
+        samples = audio.to(LEARNER_RATE).samples
+        runs = [
+            scorer.phone_evidence(
+                recognizer, Audio(resample(samples, round(LEARNER_RATE * warp), LEARNER_RATE), LEARNER_RATE), features
+            )
+            for warp in WARPS
+        ]
+
+        def averaged(items: list, names: tuple[str, ...]):
+            return replace(
+                items[0], **{name: float(np.mean([getattr(item, name) for item in items])) for name in names}
+            )
+
+        word_names = ("variant_margin", "omission_margin", "free_margin", "mean_phone_posterior", "min_phone_posterior")
+        words = [averaged([run[0][i] for run in runs], word_names) for i in range(len(features))]
+        gaps = [
+            averaged([run[1][i] for run in runs], ("anything_margin", "filled_pause_margin"))
+            for i in range(len(runs[0][1]))
+        ]
+        for feature, evidence in zip(features, words, strict=True):
+            feature.whisper_phones = evidence
+        for extra in scorer.inserted_words(extras):
+            extra.whisper_phones = gaps[scorer.inserted_word_gap(extra, features)]
+
+    training.add_whisper_phone_evidence = warped_evidence  # scored_dev_corpus calls it by this name
+    dump(WARPED_STORE)
+
+
+def examples(names: list[str], store: Path = STORE) -> tuple[training.WordExamples, np.ndarray]:
+    stored = pickle.loads(store.read_bytes())
     parts = [stored[name][0] for name in names]
     joined = training.WordExamples(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in ("vectors", "errors", "skipped", "voices"))
@@ -171,9 +220,55 @@ def relative() -> None:
         report(label, probabilities, chosen, "mispronunciation", 0.03)
 
 
+def warped() -> None:
+    for store in (STORE, WARPED_STORE):
+        data, _ = examples(DEV, store)
+        truth = data.labels("mispronunciation")
+        report(
+            str(store),
+            training.out_of_voice_probabilities(data, truth, FULL_FEATURES, 32),
+            data,
+            "mispronunciation",
+            0.03,
+        )
+
+
+def seeds() -> None:
+    """How far the training seed alone moves the `full` head's out-of-voice F1, and a five-seed average."""
+    data, _ = examples(DEV)
+    truth = data.labels("mispronunciation")
+    runs = []
+    for seed in (1, 2, 3, 4, 5):
+        probabilities = np.zeros(len(truth))
+        for voice in sorted(set(data.voices)):
+            held_out = data.voices == voice
+            head = training.train_head(data.vectors[~held_out], truth[~held_out], FULL_FEATURES, 32, seed=seed)
+            probabilities[held_out] = [head.probability(v) for v in data.vectors[held_out]]
+        runs.append(probabilities)
+        print(f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
+    report("average of seeds 1-5", np.mean(runs, axis=0), data, "mispronunciation", 0.03)
+
+
+def training_settings() -> None:
+    """Stronger weight decay, fewer or more epochs (train_word_model: 1e-3, 400)."""
+    data, _ = examples(DEV)
+    truth = data.labels("mispronunciation")
+    for name, values in (("WEIGHT_DECAY", (1e-2, 3e-2, 1e-1)), ("EPOCHS", (200, 800))):
+        default = getattr(training, name)
+        for value in values:
+            setattr(training, name, value)
+            probabilities = training.out_of_voice_probabilities(data, truth, FULL_FEATURES, 32)
+            print(f"{name}={value}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
+        setattr(training, name, default)
+
+
 if __name__ == "__main__":
     {
         "dump": dump,
+        "dump-warped": dump_warped,
+        "warped": warped,
+        "seeds": seeds,
+        "training": training_settings,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,

@@ -9,6 +9,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from speech.audio import read_wav
 from speech.corpus import load_corpus, speaker_accent
 from speech.g2p import accent_arpabet, arpabet_to_ipa
@@ -82,6 +84,54 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     }
 
 
+BOOTSTRAP_DRAWS = 2000
+BOOTSTRAP_SEED = 1
+
+
+@dataclass
+class WordCounts:
+    """One utterance's reference words as the word-level figures count them."""
+
+    tp: int = 0  # mispronounced and flagged
+    fp: int = 0  # flagged, not mispronounced (correct, or omitted but flagged as mispronounced)
+    fn: int = 0  # mispronounced, not flagged
+    correct: int = 0  # read correctly
+    flagged: int = 0  # read correctly, reported with any error
+
+    def add(self, truth: str, reported: str) -> None:
+        flagged = reported == "mispronunciation"
+        if truth == "mispronunciation":
+            self.tp += flagged
+            self.fn += not flagged
+        else:
+            self.fp += flagged
+        if truth == "none":
+            self.correct += 1
+            self.flagged += reported != "none"
+
+
+def word_figure_intervals(
+    utterances: list[WordCounts], draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED
+) -> dict[str, list[float]]:
+    """95% bootstrap intervals of word F1 and of the false flags (percent of correct words): the
+    utterances are drawn again with replacement `draws` times and the figures recomputed from the summed
+    counts (utterances, not words, because one reading's words share a voice, a speed and a sentence).
+    The voices stay the same, so the interval says how much the figures owe to which of these voices'
+    utterances were drawn, not how they would move on other voices."""
+    counts = np.array([[u.tp, u.fp, u.fn, u.correct, u.flagged] for u in utterances], dtype=np.float64)
+    if not len(counts):
+        return {"word_f1_ci95": [float("nan")] * 2, "false_flags_percent_ci95": [float("nan")] * 2}
+    drawn = np.random.default_rng(seed).integers(0, len(counts), size=(draws, len(counts)))
+    tp, fp, fn, correct, flagged = counts[drawn].sum(axis=1).T
+    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(draws), where=2 * tp + fp + fn > 0)
+    false_flags = 100.0 * np.divide(flagged, correct, out=np.zeros(draws), where=correct > 0)
+
+    def interval(values: np.ndarray, digits: int) -> list[float]:
+        return [round(float(v), digits) for v in np.percentile(values, [2.5, 97.5])]
+
+    return {"word_f1_ci95": interval(f1, 3), "false_flags_percent_ci95": interval(false_flags, 2)}
+
+
 def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel | None = None) -> dict:
     word_model = word_model or default_word_model()
     levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}
@@ -92,9 +142,11 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     correct_words = flagged_correct = 0
     by_voice: dict[str, dict[str, int]] = {}
     accent_forms = {"words": 0, "flagged": 0}  # see said_as_a_learner_error
+    per_utterance = {u.utterance: WordCounts() for u in utterances}
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
+        per_utterance[word.utterance].add(truth, decision.error)
         if truth == "none" and said_as_a_learner_error(word):
             accent_forms["words"] += 1
             accent_forms["flagged"] += decision.error == "mispronunciation"
@@ -129,6 +181,7 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     return {
         "words": len(words),
         "word_mispronunciation": prf(**word_counts),
+        "intervals": word_figure_intervals(list(per_utterance.values())),
         "phone_detection": prf(**phone_counts),
         "omission": prf(**omission_counts),
         # named: found insertions whose reported text is the word that was inserted
