@@ -7,7 +7,8 @@ Prints JSON: word-level mispronunciation P/R/F1, phone-level detection P/R/F1, o
 P/R/F1 (`insertion.named`: found inserted words reported under the word said), false flags on correctly
 read words, 95% bootstrap intervals of word F1 and false flags (`intervals`: utterances drawn again,
 voices fixed), per-voice figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an
-accent voice says exactly as a learner error, and word P/R/F1 without them), streaming verdict delay
+accent voice says exactly as a learner error, and word P/R/F1 and false flags without them; whole
+utterance and streaming), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs.
 """
@@ -28,10 +29,12 @@ from speech.audio import read_wav
 from speech.corpus import load_corpus, speaker_accent
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
+    AccentFormCounts,
     WordCounts,
     detection_metrics,
     percentile,
     prf,
+    said_as_a_learner_error,
     score_corpus,
     word_figure_intervals,
 )
@@ -48,6 +51,7 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
     correct = flagged = 0
     by_voice: dict[str, dict[str, int]] = {}
     per_utterance: list[WordCounts] = []
+    accent_forms = AccentFormCounts()
     for wav, annotation in corpus:
         voice = by_voice.setdefault(annotation["voice"], {"tp": 0, "fp": 0, "fn": 0, "correct": 0, "flagged": 0})
         pcm = read_wav(wav).pcm16()
@@ -67,6 +71,10 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
             if verdict is None:
                 continue
             per_utterance[-1].add(truth["error"], verdict.error)
+            if truth["error"] == "none" and said_as_a_learner_error(
+                annotation["voice"], truth["word"], assessor.slots[index]
+            ):
+                accent_forms.add(verdict.error)
             if truth["error"] != "omission":
                 delays.append(verdict.decided_at - truth["end"])
             predicted = verdict.error == "mispronunciation"
@@ -92,6 +100,7 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         "word_mispronunciation": prf(**counts),
         "intervals": word_figure_intervals(per_utterance),
         "false_flags_on_correct_words_percent": round(100.0 * flagged / max(correct, 1), 2),
+        "correct_in_accent_but_a_learner_error": accent_forms.figures(counts, correct, flagged),
         "by_voice": {
             name: {
                 "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],

@@ -23,7 +23,7 @@ from speech.pronunciation.scorer import (
     decide_slot,
     inserted_word_text,
 )
-from speech.pronunciation.sphinx import GrammarWeights
+from speech.pronunciation.sphinx import GrammarWeights, WordSlot
 from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
 
@@ -141,15 +141,14 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     omission_counts = {"tp": 0, "fp": 0, "fn": 0}
     correct_words = flagged_correct = 0
     by_voice: dict[str, dict[str, int]] = {}
-    accent_forms = {"words": 0, "flagged": 0}  # see said_as_a_learner_error
+    accent_forms = AccentFormCounts()
     per_utterance = {u.utterance: WordCounts() for u in utterances}
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         per_utterance[word.utterance].add(truth, decision.error)
-        if truth == "none" and said_as_a_learner_error(word):
-            accent_forms["words"] += 1
-            accent_forms["flagged"] += decision.error == "mispronunciation"
+        if truth == "none" and said_as_a_learner_error(word.voice, word.truth["word"], word.feature.slot):
+            accent_forms.add(decision.error)
         voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
         predicted_mis = decision.error == "mispronunciation"
         if truth == "mispronunciation":
@@ -190,14 +189,7 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         "correct_words": correct_words,
         # a diagnostic, not the figure: correct words that the voice's own accent says exactly as one of the
         # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
-        "correct_in_accent_but_a_learner_error": {
-            "words": accent_forms["words"],
-            "flagged": accent_forms["flagged"],
-            # they are correct words: only the false flags change
-            "word_mispronunciation_without_them": prf(
-                word_counts["tp"], word_counts["fp"] - accent_forms["flagged"], word_counts["fn"]
-            ),
-        },
+        "correct_in_accent_but_a_learner_error": accent_forms.figures(word_counts, correct_words, flagged_correct),
         "by_voice": {
             voice: {
                 "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],
@@ -208,15 +200,41 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     }
 
 
-def said_as_a_learner_error(word: ScoredWord) -> bool:
+def said_as_a_learner_error(voice: str, word: str, slot: WordSlot) -> bool:
     """The voice speaks an accent (speech.corpus.speaker_accent) whose form of the word is one of the word's
-    learner variants: correct for that speaker, a learner error for the US reference. With the accent set,
-    that form is accepted and no longer a variant (sphinx.word_slots), so this is never true."""
-    accent = speaker_accent(word.voice)
+    learner variants in `slot`: correct for that speaker, a learner error for the US reference. With the
+    accent set, that form is accepted and no longer a variant (sphinx.word_slots), so this is never true."""
+    accent = speaker_accent(voice)
     if accent is None:
         return False
-    form = accent_arpabet(word.truth["word"], accent)
-    return form is not None and any(variant.phones == form for _, variant in word.feature.slot.variants)
+    form = accent_arpabet(word, accent)
+    return form is not None and any(variant.phones == form for _, variant in slot.variants)
+
+
+@dataclass
+class AccentFormCounts:
+    """The diagnostic `correct_in_accent_but_a_learner_error`: correct words said as a learner error."""
+
+    words: int = 0
+    flagged: int = 0  # reported as mispronounced
+    reported: int = 0  # reported with any error (false flags count these)
+
+    def add(self, reported: str) -> None:
+        self.words += 1
+        self.flagged += reported == "mispronunciation"
+        self.reported += reported != "none"
+
+    def figures(self, counts: dict[str, int], correct_words: int, flagged_correct: int) -> dict:
+        """These counts, and word P/R/F1 and false flags without those words (they are correct words:
+        only the false flags change)."""
+        return {
+            "words": self.words,
+            "flagged": self.flagged,
+            "word_mispronunciation_without_them": prf(counts["tp"], counts["fp"] - self.flagged, counts["fn"]),
+            "false_flags_percent_without_them": round(
+                100.0 * (flagged_correct - self.reported) / max(correct_words - self.words, 1), 2
+            ),
+        }
 
 
 def _inserted_words(annotation: dict) -> list[tuple[float, float]]:

@@ -39,6 +39,7 @@ from speech.pronunciation.sphinx import (
     SAMPLES_PER_FRAME,
     DecodedWord,
     SentenceGrammar,
+    WordSlot,
     build_grammar,
     decoded_words,
     new_decoder,
@@ -131,6 +132,11 @@ class StreamingAssessor:
             self._decoder.set_cmn(prior)
         self._decoder.start_utt()
         self._in_utterance = True
+
+    @property
+    def slots(self) -> tuple[WordSlot, ...]:
+        """The reference words as the grammar has them (accepted forms and learner variants), in order."""
+        return tuple(self._slots)
 
     @property
     def done(self) -> bool:

@@ -81,14 +81,13 @@ def test_assess_command_takes_an_accent_and_refuses_an_unknown_one(tmp_path, sto
 
 
 def test_the_benchmark_knows_which_correct_accent_words_are_said_as_a_learner_error():
-    from speech.pronunciation.evaluation import ScoredWord, said_as_a_learner_error
-    from speech.pronunciation.scorer import SlotFeature
+    from speech.pronunciation.evaluation import said_as_a_learner_error
 
-    def scored(word: str, voice: str, accent: str | None = None) -> ScoredWord:
+    def said(word: str, voice: str, accent: str | None = None) -> bool:
         (slot,) = word_slots([word], accent)
-        return ScoredWord("u", voice, {"word": word, "error": "none"}, SlotFeature(slot, None))
+        return said_as_a_learner_error(voice, word, slot)
 
-    assert said_as_a_learner_error(scored("this", "espeak:en-029@160"))  # "dis": DH>D
-    assert not said_as_a_learner_error(scored("nice", "espeak:en-029@160"))  # said as in the US
-    assert not said_as_a_learner_error(scored("this", "espeak:en-us+m4@160"))  # a US voice: no accent
-    assert not said_as_a_learner_error(scored("this", "espeak:en-029@160", accent="en-029"))  # accent set
+    assert said("this", "espeak:en-029@160")  # "dis": DH>D
+    assert not said("nice", "espeak:en-029@160")  # said as in the US
+    assert not said("this", "espeak:en-us+m4@160")  # a US voice: no accent
+    assert not said("this", "espeak:en-029@160", accent="en-029")  # accent set

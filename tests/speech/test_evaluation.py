@@ -58,3 +58,15 @@ def test_a_set_judged_without_error_has_no_spread_and_an_empty_one_has_no_figure
     perfect = [counted(("mispronunciation", "mispronunciation"), ("none", "none"))] * 5
     assert word_figure_intervals(perfect) == {"word_f1_ci95": [1.0, 1.0], "false_flags_percent_ci95": [0.0, 0.0]}
     assert all(math.isnan(v) for figure in word_figure_intervals([]).values() for v in figure)
+
+
+def test_correct_words_said_as_a_learner_error_leave_the_figures_without_them():
+    from speech.pronunciation.evaluation import AccentFormCounts
+
+    accent_forms = AccentFormCounts()
+    for reported in ("mispronunciation", "mispronunciation", "omission", "none"):
+        accent_forms.add(reported)
+    figures = accent_forms.figures({"tp": 6, "fp": 5, "fn": 2}, correct_words=24, flagged_correct=6)
+    assert (figures["words"], figures["flagged"]) == (4, 2)
+    assert figures["word_mispronunciation_without_them"] == prf(6, 3, 2)  # only the false flags change
+    assert figures["false_flags_percent_without_them"] == 15.0  # (6 - 3) of (24 - 4)
