@@ -170,20 +170,30 @@ def speaker() -> None:
     )
 
 
-def boosting() -> None:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    data, _ = examples(DEV)
-    truth = data.labels("mispronunciation")
+def out_of_voice(data: training.WordExamples, truth: np.ndarray, fit) -> np.ndarray:
+    """Each voice's words scored by the predictor that `fit(vectors, labels)` returns, trained on the
+    other voices' words."""
     probabilities = np.zeros(len(truth))
     for voice in sorted(set(data.voices)):
         held_out = data.voices == voice
+        predict = fit(data.vectors[~held_out], truth[~held_out])
+        probabilities[held_out] = predict(data.vectors[held_out])
+    return probabilities
+
+
+def boosting() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def fit(vectors: np.ndarray, labels: np.ndarray):
         trees = HistGradientBoostingClassifier(
             max_iter=300, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0, random_state=1
         )
-        trees.fit(data.vectors[~held_out], truth[~held_out])
-        probabilities[held_out] = trees.predict_proba(data.vectors[held_out])[:, 1]
-    report("gradient-boosted trees", probabilities, data, "mispronunciation", 0.03)
+        trees.fit(vectors, labels)
+        return lambda held_out: trees.predict_proba(held_out)[:, 1]
+
+    data, _ = examples(DEV)
+    truth = data.labels("mispronunciation")
+    report("gradient-boosted trees", out_of_voice(data, truth, fit), data, "mispronunciation", 0.03)
 
 
 def curve() -> None:
@@ -239,13 +249,13 @@ def seeds() -> None:
     truth = data.labels("mispronunciation")
     runs = []
     for seed in (1, 2, 3, 4, 5):
-        probabilities = np.zeros(len(truth))
-        for voice in sorted(set(data.voices)):
-            held_out = data.voices == voice
-            head = training.train_head(data.vectors[~held_out], truth[~held_out], FULL_FEATURES, 32, seed=seed)
-            probabilities[held_out] = [head.probability(v) for v in data.vectors[held_out]]
-        runs.append(probabilities)
-        print(f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
+
+        def fit(vectors: np.ndarray, labels: np.ndarray, seed: int = seed):
+            head = training.train_head(vectors, labels, FULL_FEATURES, 32, seed=seed)
+            return lambda held_out: [head.probability(v) for v in held_out]
+
+        runs.append(out_of_voice(data, truth, fit))
+        print(f"seed {seed}", *training.pick_threshold(runs[-1], truth, data.correct, 0.03), flush=True)
     report("average of seeds 1-5", np.mean(runs, axis=0), data, "mispronunciation", 0.03)
 
 
