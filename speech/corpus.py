@@ -64,6 +64,19 @@ MORE_DEV_ACCENT_VOICES: list[CorpusVoice] = [
     EspeakVoice("en-us-nyc", words_per_minute=165),
     EspeakVoice("en", words_per_minute=155),
 ]
+# more dev learner voices, in a corpus of their own (`build_corpus --set dev --more-voices`): espeak-ng
+# variants that no network trains on and no other corpus uses, so that the word model learns from more
+# voices than the four above (out of voice, its dev F1 grew with each doubling of the voices it learnt from)
+MORE_DEV_LEARNER_VOICES: list[CorpusVoice] = [
+    EspeakVoice("en-us+Alicia", words_per_minute=165),
+    EspeakVoice("en-us+aunty", words_per_minute=150),
+    EspeakVoice("en-us+belinda", words_per_minute=170),
+    EspeakVoice("en-us+shelby", words_per_minute=155),
+    EspeakVoice("en-us+benjamin", words_per_minute=160),
+    EspeakVoice("en-us+caleb", words_per_minute=145),
+    EspeakVoice("en-us+edward", words_per_minute=175),
+    EspeakVoice("en-us+norbert", words_per_minute=150),
+]
 
 
 def speaker_accent(voice_name: str) -> str | None:

@@ -14,11 +14,17 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py seeds       # the same recipe, seeds 1-5,
                                                                             # and their average
     PYTHONPATH=. python docs/experiments/word_model_variants.py training    # weight decay and epochs
+    PYTHONPATH=. python docs/experiments/word_model_variants.py voices      # F1 against the number of
+                                                                            # voices trained on
+    PYTHONPATH=. python docs/experiments/word_model_variants.py more-voices # the nine voices judged by
+                                                                            # heads that also learnt from
+                                                                            # dev-voices' eight
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
 Every figure is leave-one-voice-out, with the threshold picked as `train_word_model` picks it.
-`dump-warped`, `warped`, `seeds` and `training` are stop 16's.
+`dump-warped`, `warped`, `seeds`, `training`, `voices` and `more-voices` are stop 16's; `dump` also stores
+var/corpus/dev-voices when it exists.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from speech.pronunciation import train_word_model as training
 from speech.pronunciation.word_model import FULL_FEATURES, STREAMING_FEATURES, WHISPER_PHONE_FEATURES
 
 DEV = ["dev", "dev2", "dev3", "dev4", "dev5", "dev-accents"]
+MORE_VOICES = "dev-voices"  # build_corpus --set dev --seed 7 --more-voices (stop 16)
 STORE = Path("var/experiments/word_features.pkl")
 WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
@@ -45,7 +52,7 @@ def dump(store: Path = STORE) -> None:
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
-    for name in DEV:
+    for name in [*DEV, MORE_VOICES] if (Path("var/corpus") / MORE_VOICES).exists() else DEV:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         utterance_ids = [word.utterance for word in scored_words(utterances)]
         out[name] = (training.word_examples(utterances, "full"), utterance_ids)
@@ -272,6 +279,56 @@ def training_settings() -> None:
         setattr(training, name, default)
 
 
+DRAWS = 8
+
+
+def voices() -> None:
+    """Each voice judged by heads trained on k of the other voices (k = 2, 4, 6 and all 8), DRAWS random
+    draws of them per voice and k (seeded); F1 and false flags at the threshold picked on each draw's
+    pooled out-of-voice probabilities, as `train_word_model` picks it."""
+    data, _ = examples(DEV)
+    truth = data.labels("mispronunciation")
+    names = sorted(set(data.voices))
+    rng = np.random.default_rng(1)
+    for k in (2, 4, 6, len(names) - 1):
+        draws = []
+        for _ in range(DRAWS if k < len(names) - 1 else 1):
+            probabilities = np.zeros(len(truth))
+            for voice in names:
+                others = [name for name in names if name != voice]
+                chosen = np.isin(data.voices, rng.choice(others, size=k, replace=False))
+                head = training.train_head(data.vectors[chosen], truth[chosen], FULL_FEATURES, 32)
+                held_out = data.voices == voice
+                probabilities[held_out] = [head.probability(v) for v in data.vectors[held_out]]
+            draws.append(training.pick_threshold(probabilities, truth, data.correct, 0.03)[1])
+        f1s = [d["f1"] for d in draws]
+        print(f"{k} voices: F1 {np.mean(f1s):.3f} ({', '.join(f'{f:.3f}' for f in f1s)}),", end=" ")
+        print(f"false flags {np.mean([d['false_flags'] for d in draws]):.4f}", flush=True)
+
+
+def more_voices() -> None:
+    """Each of the nine voices of DEV judged by a head trained on the other eight, without and with the
+    eight voices of dev-voices, for training seeds 1-5; thresholds picked on the nine voices' words
+    either way. Per voice for seed 1."""
+    data, _ = examples(DEV)
+    more, _ = examples([MORE_VOICES])
+    truth, more_truth = data.labels("mispronunciation"), more.labels("mispronunciation")
+    for seed in (1, 2, 3, 4, 5):
+        for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
+
+            def fit(vectors: np.ndarray, labels: np.ndarray, extra: bool = extra, seed: int = seed):
+                if extra:
+                    vectors, labels = np.vstack([vectors, more.vectors]), np.concatenate([labels, more_truth])
+                head = training.train_head(vectors, labels, FULL_FEATURES, 32, seed=seed)
+                return lambda held_out: [head.probability(v) for v in held_out]
+
+            probabilities = out_of_voice(data, truth, fit)
+            if seed == 1:
+                report(label, probabilities, data, "mispronunciation", 0.03)
+            else:
+                print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03))
+
+
 if __name__ == "__main__":
     {
         "dump": dump,
@@ -279,6 +336,8 @@ if __name__ == "__main__":
         "warped": warped,
         "seeds": seeds,
         "training": training_settings,
+        "voices": voices,
+        "more-voices": more_voices,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,

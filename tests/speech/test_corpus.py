@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from speech.audio import read_wav
-from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, build_corpus, load_corpus, load_sentences
+from speech.corpus import (
+    ACCENT_VOICES,
+    MORE_DEV_ACCENT_VOICES,
+    MORE_DEV_LEARNER_VOICES,
+    VOICES,
+    build_corpus,
+    load_corpus,
+    load_sentences,
+)
 from speech.corpus_voices import EspeakVoice, PiperVoice
 from speech.g2p import normalise
 
@@ -95,3 +103,20 @@ def test_the_accents_only_dev_corpus_has_only_accent_voices_reading_their_own_wa
         assert all(not word["substituted_phones"] for word in annotation["words"])
     with pytest.raises(CommandError, match="dev"):
         call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--accents-only")
+
+
+def test_the_more_voices_dev_corpus_has_learner_errors_by_its_own_voices_only(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    call_command(
+        "build_corpus", "--set", "dev", "--seed", "7", "--count", "16", "--out", str(tmp_path / "a"), "--more-voices"
+    )
+    corpus = load_corpus(tmp_path / "a")
+    voices = {annotation["voice"] for _, annotation in corpus}
+    assert voices == {v.name for v in MORE_DEV_LEARNER_VOICES}
+    assert not voices & {v.name for corpus_voices in VOICES.values() for v in corpus_voices}
+    assert any(word["substituted_phones"] for _, annotation in corpus for word in annotation["words"])
+    with pytest.raises(CommandError, match="dev"):
+        call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--more-voices")
+    with pytest.raises(CommandError, match="choose one"):
+        call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--more-voices", "--accents-only")

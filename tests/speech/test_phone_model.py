@@ -198,6 +198,9 @@ def test_training_refuses_a_dev_or_eval_voice(monkeypatch):
     monkeypatch.setattr(train_phone_model, "ESPEAK_VARIANTS", ["m2", "m4"])
     with pytest.raises(ValueError, match="m4"):
         train_phone_model.check_voices()
+    monkeypatch.setattr(train_phone_model, "ESPEAK_VARIANTS", ["m2", "caleb"])  # a --more-voices dev voice
+    with pytest.raises(ValueError, match="caleb"):
+        train_phone_model.check_voices()
 
 
 def test_training_words_leave_out_the_eval_sentences_rarer_words():

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, VOICES, build_corpus
+from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, MORE_DEV_LEARNER_VOICES, VOICES, build_corpus
 
 
 class Command(BaseCommand):
@@ -24,6 +24,12 @@ class Command(BaseCommand):
             help="dev only: correct readings and word-level errors by more accent voices (en-gb-x-gbclan, "
             "en-gb-x-gbcwmd, en-us-nyc, en)",
         )
+        parser.add_argument(
+            "--more-voices",
+            action="store_true",
+            help="dev only: learner errors read by eight more espeak-ng en-us variants (speech.corpus."
+            "MORE_DEV_LEARNER_VOICES)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         corpus_set = str(options["corpus_set"])
@@ -33,10 +39,14 @@ class Command(BaseCommand):
                 f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
             )
         voices = accent_voices = None
+        if options["accents_only"] and options["more_voices"]:
+            raise CommandError("--accents-only and --more-voices build two different corpora; choose one")
+        if (options["accents_only"] or options["more_voices"]) and corpus_set != "dev":
+            raise CommandError("--accents-only and --more-voices build dev corpora; the eval voices are --set eval")
         if options["accents_only"]:
-            if corpus_set != "dev":
-                raise CommandError("--accents-only builds a dev corpus; the eval accents are part of --set eval")
             voices, accent_voices = [], MORE_DEV_ACCENT_VOICES
+        if options["more_voices"]:
+            voices, accent_voices = MORE_DEV_LEARNER_VOICES, []
         started = time.perf_counter()
         try:
             utterances = build_corpus(
