@@ -19,12 +19,15 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py more-voices # the nine voices judged by
                                                                             # heads that also learnt from
                                                                             # dev-voices' eight
+    PYTHONPATH=. python docs/experiments/word_model_variants.py more-voices-streaming  # the same for
+                                                                            # the streaming head (its
+                                                                            # streamed-pass cache)
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
 Every figure is leave-one-voice-out, with the threshold picked as `train_word_model` picks it.
-`dump-warped`, `warped`, `seeds`, `training`, `voices` and `more-voices` are stop 16's; `dump` also stores
-var/corpus/dev-voices when it exists.
+`dump-warped`, `warped`, `seeds`, `training`, `voices`, `more-voices` and `more-voices-streaming` are
+stop 16's; `dump` also stores var/corpus/dev-voices when it exists.
 """
 
 from __future__ import annotations
@@ -329,6 +332,32 @@ def more_voices() -> None:
                 print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03))
 
 
+def more_voices_streaming() -> None:
+    """`more-voices` for the `streaming` head, on the features the streaming path decided on
+    (train_word_model's streamed pass, read from its cache)."""
+    from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
+
+    folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
+    # the cache was pickled by `python -m speech.pronunciation.train_word_model`, whose module was __main__
+    sys.modules["__main__"].StreamedUtterance = training.StreamedUtterance
+    streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
+    extra_voices = np.isin(streamed.voices, sorted(set(examples([MORE_VOICES])[0].voices)))
+    data, more = streamed.subset(~extra_voices), streamed.subset(extra_voices)
+    truth, more_truth = data.labels("mispronunciation"), more.labels("mispronunciation")
+    features, units = HEAD_FEATURES["streaming"], training.HEAD_RECIPES["streaming"].hidden_units
+    for seed in (1, 2, 3, 4, 5):
+        for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
+
+            def fit(vectors: np.ndarray, labels: np.ndarray, extra: bool = extra, seed: int = seed):
+                if extra:
+                    vectors, labels = np.vstack([vectors, more.vectors]), np.concatenate([labels, more_truth])
+                head = training.train_head(vectors, labels, features, units, seed=seed)
+                return lambda held_out: [head.probability(v) for v in held_out]
+
+            probabilities = out_of_voice(data, truth, fit)
+            print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
+
+
 if __name__ == "__main__":
     {
         "dump": dump,
@@ -338,6 +367,7 @@ if __name__ == "__main__":
         "training": training_settings,
         "voices": voices,
         "more-voices": more_voices,
+        "more-voices-streaming": more_voices_streaming,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,
