@@ -33,7 +33,6 @@ from speech.pronunciation.evaluation import (
     WordCounts,
     detection_metrics,
     percentile,
-    prf,
     said_as_a_learner_error,
     score_corpus,
     word_figure_intervals,
@@ -47,13 +46,11 @@ CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
 def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False) -> dict:
     delays: list[float] = []
     cpu: list[float] = []
-    counts = {"tp": 0, "fp": 0, "fn": 0}
-    correct = flagged = 0
-    by_voice: dict[str, dict[str, int]] = {}
+    by_voice: dict[str, WordCounts] = {}
     per_utterance: list[WordCounts] = []
     accent_forms = AccentFormCounts()
     for wav, annotation in corpus:
-        voice = by_voice.setdefault(annotation["voice"], {"tp": 0, "fp": 0, "fn": 0, "correct": 0, "flagged": 0})
+        voice = by_voice.setdefault(annotation["voice"], WordCounts())
         pcm = read_wav(wav).pcm16()
         accent = speaker_accent(annotation["voice"]) if speaker_accents else None
         assessor = StreamingAssessor(annotation["text"], accent=accent)
@@ -71,43 +68,25 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
             if verdict is None:
                 continue
             per_utterance[-1].add(truth["error"], verdict.error)
+            voice.add(truth["error"], verdict.error)
             if truth["error"] == "none" and said_as_a_learner_error(
                 annotation["voice"], truth["word"], assessor.slots[index]
             ):
                 accent_forms.add(verdict.error)
             if truth["error"] != "omission":
                 delays.append(verdict.decided_at - truth["end"])
-            predicted = verdict.error == "mispronunciation"
-            outcome = None
-            if truth["error"] == "mispronunciation":
-                outcome = "tp" if predicted else "fn"
-            elif predicted:
-                outcome = "fp"
-            if outcome is not None:
-                counts[outcome] += 1
-                voice[outcome] += 1
-            if truth["error"] == "none":
-                correct += 1
-                flagged += verdict.error != "none"
-                voice["correct"] += 1
-                voice["flagged"] += verdict.error != "none"
+    total = WordCounts.total(per_utterance)
     return {
         "delay_median_ms": round(1000 * statistics.median(delays)),
         "delay_p90_ms": round(1000 * percentile(delays, 0.9)),
         "cpu_per_chunk_median_ms": round(1000 * statistics.median(cpu), 2),
         "cpu_per_chunk_p95_ms": round(1000 * percentile(cpu, 0.95), 2),
         "chunks": len(cpu),
-        "word_mispronunciation": prf(**counts),
+        "word_mispronunciation": total.mispronunciation(),
         "intervals": word_figure_intervals(per_utterance),
-        "false_flags_on_correct_words_percent": round(100.0 * flagged / max(correct, 1), 2),
-        "correct_in_accent_but_a_learner_error": accent_forms.figures(counts, correct, flagged),
-        "by_voice": {
-            name: {
-                "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],
-                "false_flags_percent": round(100.0 * v["flagged"] / max(v["correct"], 1), 2),
-            }
-            for name, v in sorted(by_voice.items())
-        },
+        "false_flags_on_correct_words_percent": total.false_flags_percent(),
+        "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
+        "by_voice": {name: counts.voice_figures() for name, counts in sorted(by_voice.items())},
     }
 
 

@@ -6,6 +6,7 @@ Shared by calibration (dev set only) and the benchmark (eval set only).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,23 @@ class WordCounts:
             self.correct += 1
             self.flagged += reported != "none"
 
+    @classmethod
+    def total(cls, parts: Iterable[WordCounts]) -> WordCounts:
+        total = cls()
+        for part in parts:
+            for name in ("tp", "fp", "fn", "correct", "flagged"):
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+        return total
+
+    def mispronunciation(self) -> dict[str, float]:
+        return prf(self.tp, self.fp, self.fn)
+
+    def false_flags_percent(self) -> float:
+        return round(100.0 * self.flagged / max(self.correct, 1), 2)
+
+    def voice_figures(self) -> dict[str, float]:
+        return {"word_f1": self.mispronunciation()["f1"], "false_flags_percent": self.false_flags_percent()}
+
 
 def word_figure_intervals(
     utterances: list[WordCounts], draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED
@@ -136,37 +154,23 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     word_model = word_model or default_word_model()
     levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}
     words = scored_words(utterances)
-    word_counts = {"tp": 0, "fp": 0, "fn": 0}
     phone_counts = {"tp": 0, "fp": 0, "fn": 0}
     omission_counts = {"tp": 0, "fp": 0, "fn": 0}
-    correct_words = flagged_correct = 0
-    by_voice: dict[str, dict[str, int]] = {}
+    by_voice: dict[str, WordCounts] = {}
     accent_forms = AccentFormCounts()
     per_utterance = {u.utterance: WordCounts() for u in utterances}
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         per_utterance[word.utterance].add(truth, decision.error)
+        by_voice.setdefault(word.voice, WordCounts()).add(truth, decision.error)
         if truth == "none" and said_as_a_learner_error(word.voice, word.truth["word"], word.feature.slot):
             accent_forms.add(decision.error)
-        voice = by_voice.setdefault(word.voice, {"correct": 0, "false_flags": 0, "tp": 0, "fp": 0, "fn": 0})
         predicted_mis = decision.error == "mispronunciation"
-        if truth == "mispronunciation":
-            word_counts["tp" if predicted_mis else "fn"] += 1
-            voice["tp" if predicted_mis else "fn"] += 1
-        elif predicted_mis:
-            word_counts["fp"] += 1
-            voice["fp"] += 1
         if truth == "omission":
             omission_counts["tp" if decision.error == "omission" else "fn"] += 1
         elif decision.error == "omission":
             omission_counts["fp"] += 1
-        if truth == "none":
-            correct_words += 1
-            voice["correct"] += 1
-            if decision.error != "none":
-                flagged_correct += 1
-                voice["false_flags"] += 1
         # phone level: a true substituted/deleted/added phone is found when the flagged edit is at its position
         true_edits = {(e["index"], e["expected"]) for e in word.truth.get("substituted_phones", [])}
         predicted_edits = set()
@@ -177,26 +181,21 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         phone_counts["fp"] += len(predicted_edits - true_edits)
         phone_counts["fn"] += len(true_edits - predicted_edits)
     insertion, named = _insertion_counts(utterances, word_model)
+    total = WordCounts.total(per_utterance.values())
     return {
         "words": len(words),
-        "word_mispronunciation": prf(**word_counts),
+        "word_mispronunciation": total.mispronunciation(),
         "intervals": word_figure_intervals(list(per_utterance.values())),
         "phone_detection": prf(**phone_counts),
         "omission": prf(**omission_counts),
         # named: found insertions whose reported text is the word that was inserted
         "insertion": {**prf(**insertion), "named": named},
-        "false_flags_on_correct_words_percent": round(100.0 * flagged_correct / max(correct_words, 1), 2),
-        "correct_words": correct_words,
+        "false_flags_on_correct_words_percent": total.false_flags_percent(),
+        "correct_words": total.correct,
         # a diagnostic, not the figure: correct words that the voice's own accent says exactly as one of the
         # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
-        "correct_in_accent_but_a_learner_error": accent_forms.figures(word_counts, correct_words, flagged_correct),
-        "by_voice": {
-            voice: {
-                "word_f1": prf(v["tp"], v["fp"], v["fn"])["f1"],
-                "false_flags_percent": round(100.0 * v["false_flags"] / max(v["correct"], 1), 2),
-            }
-            for voice, v in sorted(by_voice.items())
-        },
+        "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
+        "by_voice": {voice: counts.voice_figures() for voice, counts in sorted(by_voice.items())},
     }
 
 
@@ -224,15 +223,15 @@ class AccentFormCounts:
         self.flagged += reported == "mispronunciation"
         self.reported += reported != "none"
 
-    def figures(self, counts: dict[str, int], correct_words: int, flagged_correct: int) -> dict:
-        """These counts, and word P/R/F1 and false flags without those words (they are correct words:
-        only the false flags change)."""
+    def figures(self, counts: WordCounts) -> dict:
+        """These counts, and word P/R/F1 and false flags of `counts` without those words (they are correct
+        words: only the false flags change)."""
         return {
             "words": self.words,
             "flagged": self.flagged,
-            "word_mispronunciation_without_them": prf(counts["tp"], counts["fp"] - self.flagged, counts["fn"]),
+            "word_mispronunciation_without_them": prf(counts.tp, counts.fp - self.flagged, counts.fn),
             "false_flags_percent_without_them": round(
-                100.0 * (flagged_correct - self.reported) / max(correct_words - self.words, 1), 2
+                100.0 * (counts.flagged - self.reported) / max(counts.correct - self.words, 1), 2
             ),
         }
 

@@ -40,6 +40,9 @@ def test_intervals_hold_the_pooled_figures_and_repeat_exactly():
     tp, fp, fn = (sum(getattr(u, name) for u in utterances) for name in ("tp", "fp", "fn"))
     pooled_f1 = prf(tp, fp, fn)["f1"]
     pooled_false_flags = 100.0 * sum(u.flagged for u in utterances) / sum(u.correct for u in utterances)
+    total = WordCounts.total(utterances)
+    assert total.mispronunciation() == prf(tp, fp, fn)
+    assert total.false_flags_percent() == round(pooled_false_flags, 2)
     intervals = word_figure_intervals(utterances)
     low, high = intervals["word_f1_ci95"]
     assert low < pooled_f1 < high
@@ -66,7 +69,7 @@ def test_correct_words_said_as_a_learner_error_leave_the_figures_without_them():
     accent_forms = AccentFormCounts()
     for reported in ("mispronunciation", "mispronunciation", "omission", "none"):
         accent_forms.add(reported)
-    figures = accent_forms.figures({"tp": 6, "fp": 5, "fn": 2}, correct_words=24, flagged_correct=6)
+    figures = accent_forms.figures(WordCounts(tp=6, fp=5, fn=2, correct=24, flagged=6))
     assert (figures["words"], figures["flagged"]) == (4, 2)
     assert figures["word_mispronunciation_without_them"] == prf(6, 3, 2)  # only the false flags change
     assert figures["false_flags_percent_without_them"] == 15.0  # (6 - 3) of (24 - 4)
