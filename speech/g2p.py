@@ -220,6 +220,17 @@ def cmudict_pronunciations(word: str) -> list[list[str]]:
     return [list(phones) for phones in _cmudict().get(word.lower(), [])]
 
 
+# Ordinary weak forms that CMUdict lacks and that a learner-variant rule would otherwise produce: "the"
+# before a vowel is /ðɪ/ ("the apple"), which espeak-ng and piper say and which the IY>IH rule makes of
+# CMUdict's /ði/. Accepted as correct readings; never a learner error.
+WEAK_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {"the": (("DH", "IH"),)}
+
+
+def weak_forms(word: str) -> tuple[tuple[str, ...], ...]:
+    """Correct unstressed forms of a word that CMUdict does not list (ARPAbet, no stress digits)."""
+    return WEAK_FORMS.get(word.lower(), ())
+
+
 @cache
 def _phone_index() -> dict[str, tuple[str, ...]]:
     index: dict[str, set[str]] = {}

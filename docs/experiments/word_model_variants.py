@@ -338,8 +338,6 @@ def more_voices_streaming() -> None:
     from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
 
     folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
-    # the cache was pickled by `python -m speech.pronunciation.train_word_model`, whose module was __main__
-    sys.modules["__main__"].StreamedUtterance = training.StreamedUtterance
     streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
     extra_voices = np.isin(streamed.voices, sorted(set(examples([MORE_VOICES])[0].voices)))
     data, more = streamed.subset(~extra_voices), streamed.subset(extra_voices)

@@ -44,6 +44,16 @@ class ScoredUtterance:
     features: UtteranceFeatures
 
 
+@dataclass
+class StreamedUtterance:
+    """One corpus reading pushed through StreamingAssessor. Defined here, not in the training script that
+    makes and caches it, so that its pickles name an importable module, not `__main__`."""
+
+    voice: str
+    truths: list[dict]  # annotated reference words (no insertions)
+    decided: list[tuple[SlotFeature, UtteranceContext]]  # per reference word, as StreamingAssessor decided
+
+
 def score_corpus(
     folder: str | Path,
     scorer: PronunciationScorer,

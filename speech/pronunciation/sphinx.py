@@ -18,7 +18,7 @@ from functools import cache
 
 import pocketsphinx
 
-from speech.g2p import accent_arpabet, cmudict_pronunciations, pronounce
+from speech.g2p import accent_arpabet, cmudict_pronunciations, pronounce, weak_forms
 from speech.pronunciation.learner_variants import LearnerVariant, learner_variants
 
 FRAME_SECONDS = 0.01
@@ -130,8 +130,8 @@ def non_rhotic(pron: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def word_slots(words: list[str], accent: str | None = None) -> list[WordSlot]:
-    """Each word's accepted forms (CMUdict, r-less, and with an `accent` that accent's own form) and its
-    learner variants (of the first two US forms, never an accepted form)."""
+    """Each word's accepted forms (CMUdict, r-less, weak forms CMUdict lacks, and with an `accent` that
+    accent's own form) and its learner variants (of the first two US forms, never an accepted form)."""
     slots = []
     for index, word in enumerate(words):
         prons = tuple(tuple(p) for p in cmudict_pronunciations(word))
@@ -142,6 +142,7 @@ def word_slots(words: list[str], accent: str | None = None) -> list[WordSlot]:
         if not prons:
             raise UnknownWordError(f"no English pronunciation known for {word!r}")
         us_forms = prons + tuple(p for p in dict.fromkeys(non_rhotic(pron) for pron in prons) if p not in prons)
+        us_forms += tuple(form for form in weak_forms(word) if form not in us_forms)
         accented = accent_arpabet(word, accent) if accent else None
         prons = us_forms + ((accented,) if accented and accented not in us_forms else ())
         canon = set(prons)

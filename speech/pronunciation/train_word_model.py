@@ -35,6 +35,7 @@ from speech.corpus import load_corpus
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     ScoredUtterance,
+    StreamedUtterance,
     match_insertions,
     overlaps_inserted_word,
     prf,
@@ -45,7 +46,6 @@ from speech.pronunciation.phone_model import PhoneRecognizer
 from speech.pronunciation.scorer import (
     ExtraWord,
     PronunciationScorer,
-    SlotFeature,
     add_phone_model_evidence,
     add_whisper_phone_evidence,
     inserted_words,
@@ -163,13 +163,6 @@ def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredU
 
 
 STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16, as the lesson engine pushes
-
-
-@dataclass
-class StreamedUtterance:
-    voice: str
-    truths: list[dict]  # annotated reference words (no insertions)
-    decided: list[tuple[SlotFeature, UtteranceContext]]  # per reference word, as StreamingAssessor decided
 
 
 def _stream_folder(job: tuple[Path, WordModel]) -> list[StreamedUtterance]:

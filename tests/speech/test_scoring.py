@@ -249,3 +249,12 @@ def test_a_gap_where_the_phone_model_hears_a_word_becomes_a_candidate_once():
     assert candidates[0].kind == "insertion" and candidates[0].evidence is None
     add_gap_candidates(features, extras, gaps)
     assert len(extras) == 3  # the gap is covered now
+
+
+def test_the_weak_form_of_the_is_a_correct_reading_not_a_learner_error():
+    from speech.pronunciation.sphinx import word_slots
+
+    (the,) = word_slots(["the"])
+    variants = [variant.phones for _, variant in the.variants]
+    assert ("DH", "IH") in the.canonical and ("DH", "IH") not in variants  # "the apple": /ðɪ/, not IY>IH
+    assert ("D", "AH") in variants and ("Z", "IY") in variants  # its learner errors are still judged
