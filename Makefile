@@ -74,12 +74,15 @@ train-interaction: install
 
 # Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
 # Needs Debian's flite, festival and festvox-kallpc16k for the training voices.
-DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents
+DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents \
+	var/corpus/dev-voices
 train-speech: install
 	$(BENCH) sh -c 'for seed in 1 2 3 4 5; do out=var/corpus/dev$$seed; [ $$seed = 1 ] && out=var/corpus/dev; \
 			test -f $$out/index.json || $(PY) manage.py build_corpus --set dev --seed $$seed --out $$out || exit 1; done \
 		&& { test -f var/corpus/dev-accents/index.json \
 			|| $(PY) manage.py build_corpus --set dev --seed 6 --out var/corpus/dev-accents --accents-only; } \
+		&& { test -f var/corpus/dev-voices/index.json \
+			|| $(PY) manage.py build_corpus --set dev --seed 7 --out var/corpus/dev-voices --more-voices; } \
 		&& $(PY) -m speech.pronunciation.train_phone_model \
 		&& $(PY) -m speech.pronunciation.train_whisper_phones \
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA)'

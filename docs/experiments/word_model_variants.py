@@ -27,7 +27,9 @@
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
 Every figure is leave-one-voice-out, with the threshold picked as `train_word_model` picks it.
 `dump-warped`, `warped`, `seeds`, `training`, `voices`, `more-voices` and `more-voices-streaming` are
-stop 16's; `dump` also stores var/corpus/dev-voices when it exists.
+stop 16's; `dump` also stores var/corpus/dev-voices when it exists. `--store PATH` makes the others
+read another dump (stop 17 kept stop 16's as var/experiments/word_features-stop16.pkl before the scorer
+accepted /ðɪ/ for "the", and compared the two).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
 
 
-def dump(store: Path = STORE) -> None:
+def dump(store: Path | None = None) -> None:
     from speech.pronunciation.calibration import default_calibration
     from speech.pronunciation.evaluation import scored_words
     from speech.pronunciation.scorer import PronunciationScorer
@@ -59,6 +61,7 @@ def dump(store: Path = STORE) -> None:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         utterance_ids = [word.utterance for word in scored_words(utterances)]
         out[name] = (training.word_examples(utterances, "full"), utterance_ids)
+    store = store or STORE
     store.parent.mkdir(parents=True, exist_ok=True)
     store.write_bytes(pickle.dumps(out))
 
@@ -102,8 +105,8 @@ def dump_warped() -> None:
     dump(WARPED_STORE)
 
 
-def examples(names: list[str], store: Path = STORE) -> tuple[training.WordExamples, np.ndarray]:
-    stored = pickle.loads(store.read_bytes())
+def examples(names: list[str], store: Path | None = None) -> tuple[training.WordExamples, np.ndarray]:
+    stored = pickle.loads((store or STORE).read_bytes())
     parts = [stored[name][0] for name in names]
     joined = training.WordExamples(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in ("vectors", "errors", "skipped", "voices"))
@@ -357,6 +360,8 @@ def more_voices_streaming() -> None:
 
 
 if __name__ == "__main__":
+    if "--store" in sys.argv:  # another dump's features, e.g. a copy kept from before a scorer change
+        STORE = Path(sys.argv[sys.argv.index("--store") + 1])
     {
         "dump": dump,
         "dump-warped": dump_warped,
