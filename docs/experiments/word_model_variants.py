@@ -359,6 +359,40 @@ def more_voices_streaming() -> None:
             print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
 
 
+def ensemble() -> None:
+    """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
+    each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
+    head (dumped features) and the `streaming` head (the streamed pass's cache)."""
+    from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
+
+    folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
+    streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
+    more_names = sorted(set(examples([MORE_VOICES])[0].voices))
+    streamed_nine = np.isin(streamed.voices, more_names)
+    cases = {
+        "full": (examples(DEV)[0], examples([MORE_VOICES])[0], FULL_FEATURES, 32),
+        "streaming": (
+            streamed.subset(~streamed_nine),
+            streamed.subset(streamed_nine),
+            HEAD_FEATURES["streaming"],
+            training.HEAD_RECIPES["streaming"].hidden_units,
+        ),
+    }
+    for name, (data, more, features, units) in cases.items():
+        truth = data.labels("mispronunciation")
+
+        def fit(vectors, labels, seeds, more=more, features=features, units=units):
+            vectors = np.vstack([vectors, more.vectors])
+            labels = np.concatenate([labels, more.labels("mispronunciation")])
+            heads = [training.train_head(vectors, labels, features, units, seed=seed) for seed in seeds]
+            head = training.averaged_heads(heads)
+            return lambda held_out: [head.probability(v) for v in held_out]
+
+        for label, seeds in (("seed 1", (1,)), ("seeds 1-5 averaged", (1, 2, 3, 4, 5))):
+            probabilities = out_of_voice(data, truth, lambda v, y, seeds=seeds: fit(v, y, seeds))
+            print(name, label, *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
+
+
 if __name__ == "__main__":
     if "--store" in sys.argv:  # another dump's features, e.g. a copy kept from before a scorer change
         STORE = Path(sys.argv[sys.argv.index("--store") + 1])
@@ -371,6 +405,7 @@ if __name__ == "__main__":
         "voices": voices,
         "more-voices": more_voices,
         "more-voices-streaming": more_voices_streaming,
+        "ensemble": ensemble,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,

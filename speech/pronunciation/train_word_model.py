@@ -322,6 +322,30 @@ def train_head(
     )
 
 
+def averaged_heads(heads: list[WordHead]) -> WordHead:
+    """One head whose logit is the mean of the heads' logits: their hidden units side by side and their
+    output weights divided by their number. The heads must share features and standardisation (trained
+    on the same words, with different seeds)."""
+    first = heads[0]
+    if any((h.features, h.mean, h.scale) != (first.features, first.mean, first.scale) for h in heads):
+        raise ValueError("only heads trained on the same words can be averaged")
+    share = 1.0 / len(heads)
+    if not first.hidden_weight:  # logistic regressions: the mean of the weights
+        output = np.mean([h.output_weight for h in heads], axis=0)
+        return replace(
+            first,
+            output_weight=np.round(output, 6).tolist(),
+            output_bias=round(float(np.mean([h.output_bias for h in heads])), 6),
+        )
+    return replace(
+        first,
+        hidden_weight=[row for h in heads for row in h.hidden_weight],
+        hidden_bias=[b for h in heads for b in h.hidden_bias],
+        output_weight=[round(w * share, 6) for h in heads for w in h.output_weight],
+        output_bias=round(float(np.mean([h.output_bias for h in heads])), 6),
+    )
+
+
 def out_of_voice_probabilities(
     examples: WordExamples, labels: np.ndarray, features: tuple[str, ...], hidden_units: int
 ) -> np.ndarray:

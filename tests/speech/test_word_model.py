@@ -19,6 +19,7 @@ from speech.pronunciation.scorer import (
 )
 from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_word_model import (
+    averaged_heads,
     pick_gap_insertion_threshold,
     pick_threshold,
     reported_insertions,
@@ -139,6 +140,25 @@ def test_training_is_deterministic_and_learns_the_tiny_rule(hidden_units):
     predicted = np.array([first.probability(v) for v in vectors]) >= 0.5
     assert np.mean(predicted == labels.astype(bool)) >= 0.9
     assert first.probability(np.array([3.0, 1.0, 0.0])) > 0.9 > 0.1 > first.probability(np.array([-3.0, -1.0, 0.0]))
+
+
+@pytest.mark.parametrize("hidden_units", [0, 8])
+def test_averaged_heads_give_the_mean_logit_of_their_seeds(hidden_units):
+    vectors, labels = tiny_training_set()
+    heads = [train_head(vectors, labels, ("a", "b", "c"), hidden_units, seed=seed) for seed in (1, 2, 3)]
+    assert heads[0] != heads[1]
+    averaged = averaged_heads(heads)
+    assert len(averaged.hidden_weight) == 3 * hidden_units
+
+    def logit(p: float) -> float:
+        return float(np.log(p / (1 - p)))
+
+    for vector in vectors[:20]:
+        expected = np.mean([logit(head.probability(vector)) for head in heads])
+        assert logit(averaged.probability(vector)) == pytest.approx(expected, abs=1e-4)
+    other = train_head(vectors[:50], labels[:50], ("a", "b", "c"), hidden_units)
+    with pytest.raises(ValueError, match="same words"):
+        averaged_heads([heads[0], other])
 
 
 def test_threshold_keeps_false_flags_under_the_cap():
