@@ -65,8 +65,8 @@ MORE_DEV_ACCENT_VOICES: list[CorpusVoice] = [
     EspeakVoice("en", words_per_minute=155),
 ]
 # more dev learner voices, in a corpus of their own (`build_corpus --set dev --more-voices`): espeak-ng
-# variants that no network trains on and no other corpus uses, for the word model's experiments with more
-# voices than the four above (docs/speech-scoring.md, "More voices"); the shipped word model does not use them
+# variants that no network trains on and no other corpus uses; the word model learns from them too since
+# stop 17 (docs/speech-scoring.md, "More voices")
 MORE_DEV_LEARNER_VOICES: list[CorpusVoice] = [
     EspeakVoice("en-us+Alicia", words_per_minute=165),
     EspeakVoice("en-us+aunty", words_per_minute=150),

@@ -22,6 +22,9 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py more-voices-streaming  # the same for
                                                                             # the streaming head (its
                                                                             # streamed-pass cache)
+    PYTHONPATH=. python docs/experiments/word_model_variants.py flagged-words  # the correct words flagged
+                                                                            # most, misses per rule
+    PYTHONPATH=. python docs/experiments/word_model_variants.py ensemble    # five seeds' heads averaged
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -359,6 +362,45 @@ def more_voices_streaming() -> None:
             print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
 
 
+def flagged_words() -> None:
+    """The `full` head out of voice (seed 1) on the nine voices: the correct words it flags most and, per
+    learner rule, how many mispronounced words it misses."""
+    import collections
+    import json
+
+    data, utterance_ids = examples(DEV)
+    annotated = {}
+    for name in DEV:
+        for path in (Path("var/corpus") / name).glob("*.json"):
+            if path.name != "index.json":
+                annotation = json.loads(path.read_text())
+                annotated[annotation["id"]] = [w for w in annotation["words"] if w["error"] != "insertion"]
+    seen = collections.Counter()
+    words = []
+    for utterance in utterance_ids:
+        words.append(annotated[utterance][seen[utterance]])
+        seen[utterance] += 1
+    truth = data.labels("mispronunciation")
+
+    def fit(vectors: np.ndarray, labels: np.ndarray):
+        head = training.train_head(vectors, labels, FULL_FEATURES, 32)
+        return lambda held_out: [head.probability(v) for v in held_out]
+
+    probabilities = out_of_voice(data, truth, fit)
+    threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+    flagged = probabilities >= threshold
+    print(threshold, figures)
+    false_flags = collections.Counter(
+        w["word"] for w, f, c in zip(words, flagged, data.correct, strict=True) if f and c
+    )
+    print("most flagged correct words:", false_flags.most_common(12))
+    missed = collections.Counter(
+        str(w.get("rule")) for w, f, t in zip(words, flagged, truth, strict=True) if t and not f
+    )
+    found = collections.Counter(str(w.get("rule")) for w, f, t in zip(words, flagged, truth, strict=True) if t and f)
+    print("missed per rule:", {rule: f"{missed[rule]}/{missed[rule] + found[rule]}" for rule in sorted(missed | found)})
+
+
 def ensemble() -> None:
     """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
     each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
@@ -406,6 +448,7 @@ if __name__ == "__main__":
         "more-voices": more_voices,
         "more-voices-streaming": more_voices_streaming,
         "ensemble": ensemble,
+        "flagged-words": flagged_words,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,
