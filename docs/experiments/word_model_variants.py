@@ -315,6 +315,25 @@ def voices() -> None:
         print(f"false flags {np.mean([d['false_flags'] for d in draws]):.4f}", flush=True)
 
 
+def voice_kind(voice: str) -> str:
+    if voice.startswith("espeak:en-us+"):
+        return "espeak-ng en-us (formant)"
+    return {"piper": "piper (neural)", "festival": "Festival kal (diphone)"}.get(
+        voice.split(":")[0], "espeak-ng accents"
+    )
+
+
+def by_kind(probabilities: np.ndarray, data: training.WordExamples, truth: np.ndarray, threshold: float) -> str:
+    """F1 / false flags per kind of voice at the pooled threshold."""
+    kinds = np.array([voice_kind(v) for v in data.voices])
+    parts = []
+    for kind in sorted(set(kinds)):
+        mine = kinds == kind
+        figures = training.threshold_figures(probabilities[mine], truth[mine], data.correct[mine], threshold)
+        parts.append(f"{kind} {figures['f1']:.3f} / {100 * figures['false_flags']:.1f}%")
+    return "; ".join(parts)
+
+
 def more_voices() -> None:
     """Each of the nine voices of DEV judged by a head trained on the other eight, without and with the
     eight voices of dev-voices, for training seeds 1-5; thresholds picked on the nine voices' words
@@ -336,6 +355,8 @@ def more_voices() -> None:
                 report(label, probabilities, data, "mispronunciation", 0.03)
             else:
                 print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03))
+            threshold = training.pick_threshold(probabilities, truth, data.correct, 0.03)[0]
+            print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
 
 
 def more_voices_streaming() -> None:
@@ -359,7 +380,9 @@ def more_voices_streaming() -> None:
                 return lambda held_out: [head.probability(v) for v in held_out]
 
             probabilities = out_of_voice(data, truth, fit)
-            print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
+            threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+            print(label, f"seed {seed}", threshold, figures, flush=True)
+            print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
 
 
 def flagged_words() -> None:
