@@ -376,6 +376,14 @@ def pick_threshold(
     return best
 
 
+def pick_head_threshold(
+    probabilities: np.ndarray, labels: np.ndarray, examples: WordExamples, max_false_flag_rate: float
+) -> tuple[float, dict]:
+    """`pick_threshold` on the words of every voice but TRAINING_ONLY_VOICES."""
+    choosing = ~np.isin(examples.voices, sorted(TRAINING_ONLY_VOICES))
+    return pick_threshold(probabilities[choosing], labels[choosing], examples.correct[choosing], max_false_flag_rate)
+
+
 def threshold_figures(probabilities: np.ndarray, labels: np.ndarray, correct: np.ndarray, threshold: float) -> dict:
     flagged = probabilities >= threshold
     tp = int(np.sum(flagged & (labels == 1)))
@@ -435,10 +443,7 @@ def train(folders: list[Path]) -> tuple[WordModel, dict]:
             threshold = pick_gap_insertion_threshold(utterances, judged_insertions["insertion"], probabilities)
             figures = threshold_figures(probabilities, labels, examples.correct, threshold)
         else:
-            choosing = ~np.isin(examples.voices, sorted(TRAINING_ONLY_VOICES))
-            threshold, figures = pick_threshold(
-                probabilities[choosing], labels[choosing], examples.correct[choosing], recipe.max_false_flag_rate
-            )
+            threshold, figures = pick_head_threshold(probabilities, labels, examples, recipe.max_false_flag_rate)
         head = train_head(examples.vectors, labels, features, recipe.hidden_units)
         heads[name] = replace(head, threshold=threshold)
         report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}

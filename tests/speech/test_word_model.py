@@ -19,8 +19,11 @@ from speech.pronunciation.scorer import (
 )
 from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_word_model import (
+    TRAINING_ONLY_VOICES,
+    WordExamples,
     averaged_heads,
     pick_gap_insertion_threshold,
+    pick_head_threshold,
     pick_threshold,
     reported_insertions,
     train_head,
@@ -169,6 +172,28 @@ def test_threshold_keeps_false_flags_under_the_cap():
     assert threshold > 0.8 and figures["fp"] == 0 and figures["tp"] == 2
     loose, loose_figures = pick_threshold(probabilities_, labels, correct, max_false_flag_rate=0.25)
     assert loose <= 0.7 and loose_figures["tp"] == 3
+
+
+def test_training_only_voices_choose_no_threshold():
+    probabilities_ = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1])
+    labels = np.array([1, 1, 0, 1, 0, 0, 0, 0], dtype=float)
+    # many correct words of a dev-voices variant, all scored low: counted, they would loosen the cap
+    extra = 40
+    voices = np.array(["piper:joe"] * len(labels) + [sorted(TRAINING_ONLY_VOICES)[0]] * extra)
+    examples = WordExamples(
+        np.zeros((len(voices), 1)),
+        np.array(["mispronunciation" if y else "none" for y in labels] + ["none"] * extra),
+        np.zeros(len(voices), bool),
+        voices,
+    )
+    everything = np.concatenate([probabilities_, np.full(extra, 0.05)])
+    all_labels = np.concatenate([labels, np.zeros(extra)])
+    assert pick_head_threshold(everything, all_labels, examples, 0.0) == pick_threshold(
+        probabilities_, labels, labels == 0, 0.0
+    )
+    pooled, _ = pick_threshold(everything, all_labels, examples.correct, 0.05)
+    chosen, _ = pick_head_threshold(everything, all_labels, examples, 0.05)
+    assert pooled <= 0.7 < chosen  # pooled, the easy words let one more false flag in (1 of 45 correct words)
 
 
 def test_the_gap_insertion_threshold_is_picked_on_the_reports_as_the_benchmark_counts_them():
