@@ -25,6 +25,8 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py flagged-words  # the correct words flagged
                                                                             # most, misses per rule
     PYTHONPATH=. python docs/experiments/word_model_variants.py ensemble    # five seeds' heads averaged
+    PYTHONPATH=. python docs/experiments/word_model_variants.py kinds       # leave one kind of voice out,
+                                                                            # with and without dev-voices
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -385,6 +387,50 @@ def more_voices_streaming() -> None:
             print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
 
 
+def kinds() -> None:
+    """Leave one kind of voice out: piper (neural), Festival kal (diphone) and the espeak-ng accents, each
+    judged by heads trained on the other kinds only, without and with dev-voices' words (espeak-ng en-us
+    voices, a kind of their own, train but are never judged here), seeds 1-3; the threshold is picked on
+    the three kinds' pooled predictions, per kind at that threshold. For the `full` head (dumped
+    features) and the `streaming` head (the streamed pass's cache)."""
+    from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
+
+    folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
+    streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
+    in_more = np.isin(streamed.voices, sorted(set(examples([MORE_VOICES])[0].voices)))
+    cases = {
+        "full": (examples(DEV)[0], examples([MORE_VOICES])[0], FULL_FEATURES, 32),
+        "streaming": (
+            streamed.subset(~in_more),
+            streamed.subset(in_more),
+            HEAD_FEATURES["streaming"],
+            training.HEAD_RECIPES["streaming"].hidden_units,
+        ),
+    }
+    judged_kinds = ("piper (neural)", "Festival kal (diphone)", "espeak-ng accents")
+    for name, (data, more, features, units) in cases.items():
+        truth = data.labels("mispronunciation")
+        kind_of = np.array([voice_kind(v) for v in data.voices])
+        judged = np.isin(kind_of, judged_kinds)
+        for seed in (1, 2, 3):
+            for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
+                probabilities = np.zeros(len(truth))
+                for kind in judged_kinds:
+                    held = kind_of == kind
+                    vectors, labels = data.vectors[~held], truth[~held]
+                    if extra:
+                        vectors = np.vstack([vectors, more.vectors])
+                        labels = np.concatenate([labels, more.labels("mispronunciation")])
+                    head = training.train_head(vectors, labels, features, units, seed=seed)
+                    probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+                part = data.subset(judged)
+                threshold, figures = training.pick_threshold(probabilities[judged], truth[judged], part.correct, 0.03)
+                print(name, label, f"seed {seed}", threshold, figures, flush=True)
+                print(
+                    "    by kind of voice:", by_kind(probabilities[judged], part, truth[judged], threshold), flush=True
+                )
+
+
 def flagged_words() -> None:
     """The `full` head out of voice (seed 1) on the nine voices: the correct words it flags most and, per
     learner rule, how many mispronounced words it misses."""
@@ -472,6 +518,7 @@ if __name__ == "__main__":
         "more-voices-streaming": more_voices_streaming,
         "ensemble": ensemble,
         "flagged-words": flagged_words,
+        "kinds": kinds,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,
