@@ -387,18 +387,15 @@ def more_voices_streaming() -> None:
             print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
 
 
-def kinds() -> None:
-    """Leave one kind of voice out: piper (neural), Festival kal (diphone) and the espeak-ng accents, each
-    judged by heads trained on the other kinds only, without and with dev-voices' words (espeak-ng en-us
-    voices, a kind of their own, train but are never judged here), seeds 1-3; the threshold is picked on
-    the three kinds' pooled predictions, per kind at that threshold. For the `full` head (dumped
-    features) and the `streaming` head (the streamed pass's cache)."""
+def head_cases() -> dict[str, tuple[training.WordExamples, training.WordExamples, tuple[str, ...], int]]:
+    """Per head (`full`: the dumped features; `streaming`: the streamed pass's cache), the nine voices'
+    words, dev-voices' words, the head's features and hidden units."""
     from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
 
     folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
     streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
     in_more = np.isin(streamed.voices, sorted(set(examples([MORE_VOICES])[0].voices)))
-    cases = {
+    return {
         "full": (examples(DEV)[0], examples([MORE_VOICES])[0], FULL_FEATURES, 32),
         "streaming": (
             streamed.subset(~in_more),
@@ -407,6 +404,15 @@ def kinds() -> None:
             training.HEAD_RECIPES["streaming"].hidden_units,
         ),
     }
+
+
+def kinds() -> None:
+    """Leave one kind of voice out: piper (neural), Festival kal (diphone) and the espeak-ng accents, each
+    judged by heads trained on the other kinds only, without and with dev-voices' words (espeak-ng en-us
+    voices, a kind of their own, train but are never judged here), seeds 1-3; the threshold is picked on
+    the three kinds' pooled predictions, per kind at that threshold. For the `full` head (dumped
+    features) and the `streaming` head (the streamed pass's cache)."""
+    cases = head_cases()
     judged_kinds = ("piper (neural)", "Festival kal (diphone)", "espeak-ng accents")
     for name, (data, more, features, units) in cases.items():
         truth = data.labels("mispronunciation")
@@ -474,21 +480,7 @@ def ensemble() -> None:
     """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
     each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
     head (dumped features) and the `streaming` head (the streamed pass's cache)."""
-    from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
-
-    folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
-    streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
-    more_names = sorted(set(examples([MORE_VOICES])[0].voices))
-    streamed_nine = np.isin(streamed.voices, more_names)
-    cases = {
-        "full": (examples(DEV)[0], examples([MORE_VOICES])[0], FULL_FEATURES, 32),
-        "streaming": (
-            streamed.subset(~streamed_nine),
-            streamed.subset(streamed_nine),
-            HEAD_FEATURES["streaming"],
-            training.HEAD_RECIPES["streaming"].hidden_units,
-        ),
-    }
+    cases = head_cases()
     for name, (data, more, features, units) in cases.items():
         truth = data.labels("mispronunciation")
 
