@@ -32,6 +32,7 @@ from speech.pronunciation.evaluation import (
     AccentFormCounts,
     WordCounts,
     detection_metrics,
+    figures_by_voice,
     percentile,
     said_as_a_learner_error,
     score_corpus,
@@ -46,11 +47,9 @@ CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
 def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False) -> dict:
     delays: list[float] = []
     cpu: list[float] = []
-    by_voice: dict[str, WordCounts] = {}
-    per_utterance: list[WordCounts] = []
+    per_utterance: list[WordCounts] = []  # one per corpus entry
     accent_forms = AccentFormCounts()
     for wav, annotation in corpus:
-        voice = by_voice.setdefault(annotation["voice"], WordCounts())
         pcm = read_wav(wav).pcm16()
         accent = speaker_accent(annotation["voice"]) if speaker_accents else None
         assessor = StreamingAssessor(annotation["text"], accent=accent)
@@ -68,7 +67,6 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
             if verdict is None:
                 continue
             per_utterance[-1].add(truth["error"], verdict.error)
-            voice.add(truth["error"], verdict.error)
             if truth["error"] == "none" and said_as_a_learner_error(
                 annotation["voice"], truth["word"], assessor.slots[index]
             ):
@@ -86,7 +84,9 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         "intervals": word_figure_intervals(per_utterance),
         "false_flags_on_correct_words_percent": total.false_flags_percent(),
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
-        "by_voice": {name: counts.voice_figures() for name, counts in sorted(by_voice.items())},
+        "by_voice": figures_by_voice(
+            zip((annotation["voice"] for _, annotation in corpus), per_utterance, strict=True)
+        ),
     }
 
 

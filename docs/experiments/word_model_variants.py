@@ -336,42 +336,34 @@ def by_kind(probabilities: np.ndarray, data: training.WordExamples, truth: np.nd
     return "; ".join(parts)
 
 
-def more_voices() -> None:
-    """Each of the nine voices of DEV judged by a head trained on the other eight, without and with the
-    eight voices of dev-voices, for training seeds 1-5; thresholds picked on the nine voices' words
-    either way. Per voice for seed 1."""
-    data, _ = examples(DEV)
-    more, _ = examples([MORE_VOICES])
-    truth, more_truth = data.labels("mispronunciation"), more.labels("mispronunciation")
-    for seed in (1, 2, 3, 4, 5):
-        for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
-
-            def fit(vectors: np.ndarray, labels: np.ndarray, extra: bool = extra, seed: int = seed):
-                if extra:
-                    vectors, labels = np.vstack([vectors, more.vectors]), np.concatenate([labels, more_truth])
-                head = training.train_head(vectors, labels, FULL_FEATURES, 32, seed=seed)
-                return lambda held_out: [head.probability(v) for v in held_out]
-
-            probabilities = out_of_voice(data, truth, fit)
-            if seed == 1:
-                report(label, probabilities, data, "mispronunciation", 0.03)
-            else:
-                print(label, f"seed {seed}", *training.pick_threshold(probabilities, truth, data.correct, 0.03))
-            threshold = training.pick_threshold(probabilities, truth, data.correct, 0.03)[0]
-            print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
+HEADS = ("full", "streaming")
 
 
-def more_voices_streaming() -> None:
-    """`more-voices` for the `streaming` head, on the features the streaming path decided on
-    (train_word_model's streamed pass, read from its cache)."""
+def head_case(name: str) -> tuple[training.WordExamples, training.WordExamples, tuple[str, ...], int]:
+    """For the `full` head (the dumped features) or the `streaming` head (train_word_model's streamed pass,
+    read from its cache): the nine voices' words, dev-voices' words, the head's features and hidden units."""
     from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
 
-    folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
+    more_voices = examples([MORE_VOICES])[0]
+    if name == "full":
+        return examples(DEV)[0], more_voices, FULL_FEATURES, 32
+    folders = [Path("var/corpus") / folder for folder in [*DEV, MORE_VOICES]]
     streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
-    extra_voices = np.isin(streamed.voices, sorted(set(examples([MORE_VOICES])[0].voices)))
-    data, more = streamed.subset(~extra_voices), streamed.subset(extra_voices)
+    in_more = np.isin(streamed.voices, sorted(set(more_voices.voices)))
+    return (
+        streamed.subset(~in_more),
+        streamed.subset(in_more),
+        HEAD_FEATURES[name],
+        training.HEAD_RECIPES[name].hidden_units,
+    )
+
+
+def more_voices(name: str = "full") -> None:
+    """Each of the nine voices of DEV judged by a head trained on the other eight, without and with the
+    eight voices of dev-voices, for training seeds 1-5; thresholds picked on the nine voices' words
+    either way. Per kind of voice for every seed, per voice for seed 1."""
+    data, more, features, units = head_case(name)
     truth, more_truth = data.labels("mispronunciation"), more.labels("mispronunciation")
-    features, units = HEAD_FEATURES["streaming"], training.HEAD_RECIPES["streaming"].hidden_units
     for seed in (1, 2, 3, 4, 5):
         for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
 
@@ -382,28 +374,11 @@ def more_voices_streaming() -> None:
                 return lambda held_out: [head.probability(v) for v in held_out]
 
             probabilities = out_of_voice(data, truth, fit)
+            if seed == 1:
+                report(label, probabilities, data, "mispronunciation", 0.03)
             threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
             print(label, f"seed {seed}", threshold, figures, flush=True)
             print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
-
-
-def head_cases() -> dict[str, tuple[training.WordExamples, training.WordExamples, tuple[str, ...], int]]:
-    """Per head (`full`: the dumped features; `streaming`: the streamed pass's cache), the nine voices'
-    words, dev-voices' words, the head's features and hidden units."""
-    from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
-
-    folders = [Path("var/corpus") / name for name in [*DEV, MORE_VOICES]]
-    streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
-    in_more = np.isin(streamed.voices, sorted(set(examples([MORE_VOICES])[0].voices)))
-    return {
-        "full": (examples(DEV)[0], examples([MORE_VOICES])[0], FULL_FEATURES, 32),
-        "streaming": (
-            streamed.subset(~in_more),
-            streamed.subset(in_more),
-            HEAD_FEATURES["streaming"],
-            training.HEAD_RECIPES["streaming"].hidden_units,
-        ),
-    }
 
 
 def kinds() -> None:
@@ -412,9 +387,9 @@ def kinds() -> None:
     voices, a kind of their own, train but are never judged here), seeds 1-3; the threshold is picked on
     the three kinds' pooled predictions, per kind at that threshold. For the `full` head (dumped
     features) and the `streaming` head (the streamed pass's cache)."""
-    cases = head_cases()
     judged_kinds = ("piper (neural)", "Festival kal (diphone)", "espeak-ng accents")
-    for name, (data, more, features, units) in cases.items():
+    for name in HEADS:
+        data, more, features, units = head_case(name)
         truth = data.labels("mispronunciation")
         kind_of = np.array([voice_kind(v) for v in data.voices])
         judged = np.isin(kind_of, judged_kinds)
@@ -480,8 +455,8 @@ def ensemble() -> None:
     """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
     each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
     head (dumped features) and the `streaming` head (the streamed pass's cache)."""
-    cases = head_cases()
-    for name, (data, more, features, units) in cases.items():
+    for name in HEADS:
+        data, more, features, units = head_case(name)
         truth = data.labels("mispronunciation")
 
         def fit(vectors, labels, seeds, more=more, features=features, units=units):
@@ -507,7 +482,7 @@ if __name__ == "__main__":
         "training": training_settings,
         "voices": voices,
         "more-voices": more_voices,
-        "more-voices-streaming": more_voices_streaming,
+        "more-voices-streaming": lambda: more_voices("streaming"),
         "ensemble": ensemble,
         "flagged-words": flagged_words,
         "kinds": kinds,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +124,8 @@ class WordCounts:
     def total(cls, parts: Iterable[WordCounts]) -> WordCounts:
         total = cls()
         for part in parts:
-            for name in ("tp", "fp", "fn", "correct", "flagged"):
-                setattr(total, name, getattr(total, name) + getattr(part, name))
+            for field in fields(cls):
+                setattr(total, field.name, getattr(total, field.name) + getattr(part, field.name))
         return total
 
     def mispronunciation(self) -> dict[str, float]:
@@ -136,6 +136,14 @@ class WordCounts:
 
     def voice_figures(self) -> dict[str, float]:
         return {"word_f1": self.mispronunciation()["f1"], "false_flags_percent": self.false_flags_percent()}
+
+
+def figures_by_voice(utterances: Iterable[tuple[str, WordCounts]]) -> dict[str, dict[str, float]]:
+    """Word F1 and false flags per voice, from (voice, counts) of each utterance."""
+    by_voice: dict[str, list[WordCounts]] = {}
+    for voice, counts in utterances:
+        by_voice.setdefault(voice, []).append(counts)
+    return {voice: WordCounts.total(parts).voice_figures() for voice, parts in sorted(by_voice.items())}
 
 
 def word_figure_intervals(
@@ -166,14 +174,12 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     words = scored_words(utterances)
     phone_counts = {"tp": 0, "fp": 0, "fn": 0}
     omission_counts = {"tp": 0, "fp": 0, "fn": 0}
-    by_voice: dict[str, WordCounts] = {}
     accent_forms = AccentFormCounts()
     per_utterance = {u.utterance: WordCounts() for u in utterances}
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         per_utterance[word.utterance].add(truth, decision.error)
-        by_voice.setdefault(word.voice, WordCounts()).add(truth, decision.error)
         if truth == "none" and said_as_a_learner_error(word.voice, word.truth["word"], word.feature.slot):
             accent_forms.add(decision.error)
         predicted_mis = decision.error == "mispronunciation"
@@ -205,7 +211,7 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         # a diagnostic, not the figure: correct words that the voice's own accent says exactly as one of the
         # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
-        "by_voice": {voice: counts.voice_figures() for voice, counts in sorted(by_voice.items())},
+        "by_voice": figures_by_voice((u.voice, per_utterance[u.utterance]) for u in utterances),
     }
 
 
