@@ -479,8 +479,8 @@ def flagged_words() -> None:
 # The English words whose ordinary unstressed form is reduced, after P. Roach, "English Phonetics and
 # Phonology", chapter "Weak forms" ("and" /ən/, "at" /ət/, "than" /ðən/, ...)
 _WEAK_FORM_TEXT = """
-a an and are as at be been but can could do does for from had has have he her him his just me must of
-shall she should some than that the them there to us was we were who would you your
+a am an and are as at be been but can could do does for from had has have he her him his just me must of
+shall she should some than that the them there to us was we were would you your
 """
 WEAK_FORM_WORDS = frozenset(_WEAK_FORM_TEXT.split())
 
