@@ -36,7 +36,10 @@ Every figure is leave-one-voice-out, with the threshold picked as `train_word_mo
 `dump-warped`, `warped`, `seeds`, `training`, `voices`, `more-voices` and `more-voices-streaming` are
 stop 16's; `dump` also stores var/corpus/dev-voices when it exists. `--store PATH` makes the others
 read another dump (stop 17 kept stop 16's as var/experiments/word_features-stop16.pkl before the scorer
-accepted /ðɪ/ for "the", and compared the two).
+accepted /ðɪ/ for "the", and compared the two). `lexical` is stop 18's. On a fresh machine `dump` needs
+the fold networks first (`train_phone_model --folds 1 2`, `train_whisper_phones --folds 1 2`: about 80
+min together) and takes about 25 min while the scorer's pocketsphinx cache is empty; the streaming
+experiments make `train_word_model`'s streamed-pass cache if it is missing (about 7 min).
 """
 
 from __future__ import annotations
