@@ -87,6 +87,8 @@ train-speech: install
 		&& $(PY) -m speech.pronunciation.train_whisper_phones \
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA)'
 
+# The eval corpus's Festival voices need Debian's festival, festvox-kdlpc16k and festvox-us-slt-hts (without
+# them build_corpus says so and leaves those voices out); the listening benchmark also uses flite if installed.
 bench-speech: install
 	$(BENCH) sh -c '$(PY) manage.py build_corpus --set eval --seed 1 --out var/corpus/eval \
 		&& $(PY) bench/speech_scoring.py --corpus var/corpus/eval \
