@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -99,46 +100,38 @@ def espeak_voice() -> Callable[[str], Audio]:
     return say
 
 
-def festival_voice(name: str) -> Callable[[], Callable[[str], Audio] | None]:
-    def make() -> Callable[[str], Audio] | None:
-        from speech.corpus_voices import FestivalVoice, SpokenWord
+def festival_voice(name: str) -> Callable[[str], Audio] | None:
+    """None when Debian's festival or this voice is not installed."""
+    from speech.corpus_voices import FestivalVoice, SpokenWord
 
-        voice = FestivalVoice(name)
-        if not voice.available():
-            return None
-        return lambda text: voice.render([[SpokenWord(text)]])[0]
-
-    return make
+    voice = FestivalVoice(name)
+    return (lambda text: voice.render([[SpokenWord(text)]])[0]) if voice.available() else None
 
 
-def flite_voice(name: str) -> Callable[[], Callable[[str], Audio] | None]:
-    def make() -> Callable[[str], Audio] | None:
-        from speech.audio import read_wav
+def flite_voice(name: str) -> Callable[[str], Audio] | None:
+    """None when Debian's flite is not installed."""
+    from speech.audio import read_wav
 
-        if shutil.which("flite") is None:
-            return None
+    def say(text: str) -> Audio:
+        with tempfile.TemporaryDirectory(prefix="parley-flite-") as folder:
+            wav = Path(folder) / "say.wav"
+            subprocess.run(["flite", "-voice", name, "-t", text, "-o", str(wav)], check=True, timeout=60)
+            return read_wav(wav).to(LEARNER_RATE)
 
-        def say(text: str) -> Audio:
-            with tempfile.TemporaryDirectory(prefix="parley-flite-") as folder:
-                wav = Path(folder) / "say.wav"
-                subprocess.run(["flite", "-voice", name, "-t", text, "-o", str(wav)], check=True, timeout=60)
-                return read_wav(wav).to(LEARNER_RATE)
-
-        return say
-
-    return make
+    return say if shutil.which("flite") else None
 
 
+# each makes a text-to-audio function, or None when its engine is not installed
 VOICES: dict[str, Callable[[], Callable[[str], Audio] | None]] = {
     "piper": piper_voice,
     "espeak": espeak_voice,
-    "festival-kal": festival_voice("kal_diphone"),
-    "festival-ked": festival_voice("ked_diphone"),
-    "festival-slt": festival_voice("cmu_us_slt_arctic_hts"),
-    "flite-awb": flite_voice("awb"),
-    "flite-rms": flite_voice("rms"),
-    "flite-slt": flite_voice("slt"),
-    "flite-kal16": flite_voice("kal16"),
+    "festival-kal": partial(festival_voice, "kal_diphone"),
+    "festival-ked": partial(festival_voice, "ked_diphone"),
+    "festival-slt": partial(festival_voice, "cmu_us_slt_arctic_hts"),
+    "flite-awb": partial(flite_voice, "awb"),
+    "flite-rms": partial(flite_voice, "rms"),
+    "flite-slt": partial(flite_voice, "slt"),
+    "flite-kal16": partial(flite_voice, "kal16"),
 }
 
 
@@ -166,12 +159,13 @@ def bench_voice(say: Callable[[str], Audio], sentences: list[str], transcriber: 
             recognizer.push(pcm[offset : offset + chunk_bytes])
             chunk_cpu.append(time.process_time() - started)
         sphinx_pairs.append((sentence, recognizer.finish().text))
+    errors, words = word_errors(whisper_pairs)
     return {
         "utterances": len(sentences),
         "audio_seconds_mean": round(statistics.mean(clip.seconds for clip in clips), 2),
-        "whisper_wer": round(word_error_rate(whisper_pairs), 4),
-        "whisper_word_errors": word_errors(whisper_pairs)[0],
-        "words": word_errors(whisper_pairs)[1],
+        "whisper_wer": round(errors / words, 4),
+        "whisper_word_errors": errors,
+        "words": words,
         "whisper_seconds_per_utterance": {
             "median": round(statistics.median(wall), 3),
             "p90": round(percentile(wall, 90), 3),

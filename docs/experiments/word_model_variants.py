@@ -344,23 +344,41 @@ def by_kind(probabilities: np.ndarray, data: training.WordExamples, truth: np.nd
 HEADS = ("full", "streaming")
 
 
-def head_case(name: str) -> tuple[training.WordExamples, training.WordExamples, tuple[str, ...], int]:
-    """For the `full` head (the dumped features) or the `streaming` head (train_word_model's streamed pass,
-    read from its cache): the nine voices' words, dev-voices' words, the head's features and hidden units."""
-    from speech.pronunciation.word_model import HEAD_FEATURES, default_word_model
+def streamed_pass() -> tuple[list, np.ndarray]:
+    """train_word_model's streamed pass over DEV and dev-voices (made and cached if missing), and which of
+    its words are dev-voices'."""
+    from speech.pronunciation.word_model import default_word_model
 
-    more_voices = examples([MORE_VOICES])[0]
-    if name == "full":
-        return examples(DEV)[0], more_voices, FULL_FEATURES, 32
     folders = [Path("var/corpus") / folder for folder in [*DEV, MORE_VOICES]]
-    streamed = training.streamed_word_examples(training.streamed_dev_corpus(folders, default_word_model()))
-    in_more = np.isin(streamed.voices, sorted(set(more_voices.voices)))
+    streamed = training.streamed_dev_corpus(folders, default_word_model())
+    voices = [training.voice_group(utterance.voice) for utterance in streamed for _ in utterance.truths]
+    return streamed, np.isin(voices, sorted(training.TRAINING_ONLY_VOICES))
+
+
+def head_case(name: str) -> tuple[training.WordExamples, training.WordExamples, tuple[str, ...], int]:
+    """For the `full` head (the dumped features) or the `streaming` head (train_word_model's streamed pass):
+    the nine voices' words, dev-voices' words, the head's features and hidden units."""
+    from speech.pronunciation.word_model import HEAD_FEATURES
+
+    if name == "full":
+        return examples(DEV)[0], examples([MORE_VOICES])[0], FULL_FEATURES, 32
+    streamed, in_more = streamed_pass()
+    words = training.streamed_word_examples(streamed)
     return (
-        streamed.subset(~in_more),
-        streamed.subset(in_more),
+        words.subset(~in_more),
+        words.subset(in_more),
         HEAD_FEATURES[name],
         training.HEAD_RECIPES[name].hidden_units,
     )
+
+
+def with_words_of(
+    more: training.WordExamples | None, vectors: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training vectors and mispronunciation labels with `more`'s words (dev-voices') added, if given."""
+    if more is None:
+        return vectors, labels
+    return np.vstack([vectors, more.vectors]), np.concatenate([labels, more.labels("mispronunciation")])
 
 
 def more_voices(name: str = "full") -> None:
@@ -368,13 +386,12 @@ def more_voices(name: str = "full") -> None:
     eight voices of dev-voices, for training seeds 1-5; thresholds picked on the nine voices' words
     either way. Per kind of voice for every seed, per voice for seed 1."""
     data, more, features, units = head_case(name)
-    truth, more_truth = data.labels("mispronunciation"), more.labels("mispronunciation")
+    truth = data.labels("mispronunciation")
     for seed in (1, 2, 3, 4, 5):
         for label, extra in (("without dev-voices", False), ("with dev-voices", True)):
 
             def fit(vectors: np.ndarray, labels: np.ndarray, extra: bool = extra, seed: int = seed):
-                if extra:
-                    vectors, labels = np.vstack([vectors, more.vectors]), np.concatenate([labels, more_truth])
+                vectors, labels = with_words_of(more if extra else None, vectors, labels)
                 head = training.train_head(vectors, labels, features, units, seed=seed)
                 return lambda held_out: [head.probability(v) for v in held_out]
 
@@ -403,10 +420,7 @@ def out_of_kind(
     probabilities = np.zeros(len(truth))
     for kind in JUDGED_KINDS:
         held = kind_of == kind
-        vectors, labels = data.vectors[~held], truth[~held]
-        if more is not None:
-            vectors = np.vstack([vectors, more.vectors])
-            labels = np.concatenate([labels, more.labels("mispronunciation")])
+        vectors, labels = with_words_of(more, data.vectors[~held], truth[~held])
         head = training.train_head(vectors, labels, features, units, seed=seed)
         probabilities[held] = [head.probability(v) for v in data.vectors[held]]
     return probabilities, np.isin(kind_of, JUDGED_KINDS)
@@ -500,13 +514,8 @@ def head_words(name: str) -> tuple[np.ndarray, np.ndarray]:
             np.array([plain(w["word"]) for w in annotated_words(DEV, nine)]),
             np.array([plain(w["word"]) for w in annotated_words([MORE_VOICES], more)]),
         )
-    from speech.pronunciation.word_model import default_word_model
-
-    folders = [Path("var/corpus") / folder for folder in [*DEV, MORE_VOICES]]
-    streamed = training.streamed_dev_corpus(folders, default_word_model())
+    streamed, in_more = streamed_pass()
     words = np.array([plain(truth["word"]) for utterance in streamed for truth in utterance.truths])
-    voices = np.array([training.voice_group(u.voice) for u in streamed for _ in u.truths])
-    in_more = np.isin(voices, sorted(training.TRAINING_ONLY_VOICES))
     return words[~in_more], words[in_more]
 
 
@@ -533,8 +542,7 @@ def lexical() -> None:
                     names = (*features, "weak_form_word")
 
                 def fit(vectors, labels, more=judged_more, names=names, seed=seed, units=units):
-                    vectors = np.vstack([vectors, more.vectors])
-                    labels = np.concatenate([labels, more.labels("mispronunciation")])
+                    vectors, labels = with_words_of(more, vectors, labels)
                     head = training.train_head(vectors, labels, names, units, seed=seed)
                     return lambda held_out: [head.probability(v) for v in held_out]
 
@@ -569,8 +577,7 @@ def ensemble() -> None:
         truth = data.labels("mispronunciation")
 
         def fit(vectors, labels, seeds, more=more, features=features, units=units):
-            vectors = np.vstack([vectors, more.vectors])
-            labels = np.concatenate([labels, more.labels("mispronunciation")])
+            vectors, labels = with_words_of(more, vectors, labels)
             heads = [training.train_head(vectors, labels, features, units, seed=seed) for seed in seeds]
             head = training.averaged_heads(heads)
             return lambda held_out: [head.probability(v) for v in held_out]
