@@ -69,11 +69,23 @@ def dump(store: Path | None = None) -> None:
     out = {}
     for name in [*DEV, MORE_VOICES] if (Path("var/corpus") / MORE_VOICES).exists() else DEV:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
-        utterance_ids = [word.utterance for word in scored_words(utterances)]
-        out[name] = (training.word_examples(utterances, "full"), utterance_ids)
+        words = scored_words(utterances)
+        preferred = [
+            (preferred_rule(w.feature, "phone_model"), preferred_rule(w.feature, "whisper_phones")) for w in words
+        ]
+        out[name] = (training.word_examples(utterances, "full"), [word.utterance for word in words], preferred)
     store = store or STORE
     store.parent.mkdir(parents=True, exist_ok=True)
     store.write_bytes(pickle.dumps(out))
+
+
+def preferred_rule(feature, recogniser: str) -> str | None:
+    """The rule of the learner variant that a phone recogniser ("phone_model", "whisper_phones") prefers
+    most for the word, whether or not it beats the canonical forms; None where it judged no variant."""
+    evidence = getattr(feature, recogniser)
+    if evidence is None or evidence.best_variant is None:
+        return None
+    return feature.slot.variants[evidence.best_variant][1].rule
 
 
 def dump_warped() -> None:
@@ -568,6 +580,91 @@ def lexical() -> None:
                 )
 
 
+def head_preferences(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For head_case(name): per word, the rules of the variants that the phone recognisers prefer
+    (preferred_rule; columns: the phone model's, and for `full` the Whisper head's), the nine voices' and
+    dev-voices', and the annotated rule of each of the nine voices' words."""
+    if name == "full":
+        stored = pickle.loads(STORE.read_bytes())
+        if len(stored[DEV[0]]) < 3:
+            raise SystemExit(f"{STORE} is older than the recognisers' preferred rules: run `dump` again")
+        nine = np.array([pair for folder in DEV for pair in stored[folder][2]], dtype=object)
+        more = np.array(stored[MORE_VOICES][2], dtype=object)
+        rules = [str(w.get("rule")) for w in annotated_words(DEV, examples(DEV)[1])]
+        return nine, more, np.array(rules)
+    streamed, in_more = streamed_pass()
+    preferred = np.array(
+        [[preferred_rule(feature, "phone_model")] for u in streamed for feature, _ in u.decided], dtype=object
+    )
+    rules = np.array([str(truth.get("rule")) for u in streamed for truth in u.truths])
+    return preferred[~in_more], preferred[in_more], rules[~in_more]
+
+
+def family_columns(preferred: np.ndarray, families: tuple[str, ...]) -> np.ndarray:
+    """One 0/1 column per recogniser and family: its preferred variant is of that family."""
+    from speech.pronunciation.learner_variants import rule_family
+
+    return np.column_stack(
+        [
+            [float(rule is not None and rule_family(rule) == family) for rule in preferred[:, column]]
+            for column in range(preferred.shape[1])
+            for family in families
+        ]
+    )
+
+
+def families() -> None:
+    """Does a head gain from knowing which family of learner variant each phone recogniser prefers for the
+    word (until now it sees only the family that pocketsphinx's grammar decoded, and each recogniser's
+    margin)? A variant family's margins mean different things: a schwa added at a word's end is cheap
+    to hear before a vowel. One-hot columns for every family, or for the two most missed (epenthesis,
+    final-deletion); seeds 1-3, with dev-voices' words, out of voice and out of kind; found per rule."""
+    from speech.pronunciation.word_model import RULE_FAMILIES
+
+    for name in HEADS:
+        data, more, features, units = head_case(name)
+        preferred, more_preferred, rules = head_preferences(name)
+        truth = data.labels("mispronunciation")
+        for seed in (1, 2, 3):
+            for label, chosen in (
+                ("as shipped", ()),
+                ("+ every family", RULE_FAMILIES),
+                ("+ epenthesis, final-deletion", ("epenthesis", "final-deletion")),
+            ):
+                judged_data, judged_more, names = data, more, features
+                if chosen:
+                    judged_data = with_column(data, family_columns(preferred, chosen))
+                    judged_more = with_column(more, family_columns(more_preferred, chosen))
+                    recognisers = ("ctc", "wctc")[: preferred.shape[1]]
+                    names = (*features, *(f"{r}_prefers_{family}" for r in recognisers for family in chosen))
+
+                def fit(vectors, labels, more=judged_more, names=names, seed=seed, units=units):
+                    vectors, labels = with_words_of(more, vectors, labels)
+                    head = training.train_head(vectors, labels, names, units, seed=seed)
+                    return lambda held_out: [head.probability(v) for v in held_out]
+
+                probabilities = out_of_voice(judged_data, truth, fit)
+                threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+                flagged = probabilities >= threshold
+                found = {
+                    rule: f"{int(np.sum(flagged & (rules == rule)))}/{int(np.sum(rules == rule))}"
+                    for rule in ("epenthesis", "final-deletion", "word-substitution", "DH>Z", "DH>D", "IY>IH")
+                }
+                print(
+                    f"{name} seed {seed} {label}: by voice {threshold} F1 {figures['f1']:.3f}"
+                    f" at {100 * figures['false_flags']:.1f}%; found {found}",
+                    flush=True,
+                )
+                by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed)
+                part = data.subset(judged)
+                threshold, figures = training.pick_threshold(by_kind_p[judged], truth[judged], part.correct, 0.03)
+                print(
+                    f"    by kind {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+                    by_kind(by_kind_p[judged], part, truth[judged], threshold),
+                    flush=True,
+                )
+
+
 def ensemble() -> None:
     """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
     each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
@@ -603,6 +700,7 @@ if __name__ == "__main__":
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,
+        "families": families,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,
