@@ -29,6 +29,10 @@
                                                                             # with and without dev-voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py lexical     # both heads told whether the
                                                                             # word has a weak form
+    PYTHONPATH=. python docs/experiments/word_model_variants.py families    # both heads told which family
+                                                                            # of variant each phone
+                                                                            # recogniser prefers (add
+                                                                            # `full` or `streaming`: one)
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -36,10 +40,12 @@ Every figure is leave-one-voice-out, with the threshold picked as `train_word_mo
 `dump-warped`, `warped`, `seeds`, `training`, `voices`, `more-voices` and `more-voices-streaming` are
 stop 16's; `dump` also stores var/corpus/dev-voices when it exists. `--store PATH` makes the others
 read another dump (stop 17 kept stop 16's as var/experiments/word_features-stop16.pkl before the scorer
-accepted /ðɪ/ for "the", and compared the two). `lexical` is stop 18's. On a fresh machine `dump` needs
-the fold networks first (`train_phone_model --folds 1 2`, `train_whisper_phones --folds 1 2`: about 80
-min together) and takes about 25 min while the scorer's pocketsphinx cache is empty; the streaming
-experiments make `train_word_model`'s streamed-pass cache if it is missing (about 7 min).
+accepted /ðɪ/ for "the", and compared the two). `lexical` is stop 18's, `families` stop 19's (its
+`dump` also stores the rule of each word's preferred variants: run `dump` again before it). On a
+fresh machine `dump` needs the fold networks first (`train_phone_model --folds 1 2`,
+`train_whisper_phones --folds 1 2`: about 80 min together) and takes about 25 min while the scorer's
+pocketsphinx cache is empty (5 min with it); the streaming experiments make `train_word_model`'s
+streamed-pass cache if it is missing (about 4-7 min).
 """
 
 from __future__ import annotations
@@ -531,6 +537,10 @@ def head_words(name: str) -> tuple[np.ndarray, np.ndarray]:
     return words[~in_more], words[in_more]
 
 
+def first_columns(data: training.WordExamples, count: int) -> training.WordExamples:
+    return training.WordExamples(data.vectors[:, :count], data.errors, data.skipped, data.voices)
+
+
 def with_column(data: training.WordExamples, column: np.ndarray) -> training.WordExamples:
     return training.WordExamples(np.column_stack([data.vectors, column]), data.errors, data.skipped, data.voices)
 
@@ -600,15 +610,15 @@ def head_preferences(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return preferred[~in_more], preferred[in_more], rules[~in_more]
 
 
-def family_columns(preferred: np.ndarray, families: tuple[str, ...]) -> np.ndarray:
-    """One 0/1 column per recogniser and family: its preferred variant is of that family."""
+def family_columns(preferred: np.ndarray, groups: tuple[tuple[str, ...], ...]) -> np.ndarray:
+    """One 0/1 column per recogniser and group of families: its preferred variant is of that group."""
     from speech.pronunciation.learner_variants import rule_family
 
     return np.column_stack(
         [
-            [float(rule is not None and rule_family(rule) == family) for rule in preferred[:, column]]
+            [float(rule is not None and rule_family(rule) in group) for rule in preferred[:, column]]
             for column in range(preferred.shape[1])
-            for family in families
+            for group in groups
         ]
     )
 
@@ -617,26 +627,38 @@ def families() -> None:
     """Does a head gain from knowing which family of learner variant each phone recogniser prefers for the
     word (until now it sees only the family that pocketsphinx's grammar decoded, and each recogniser's
     margin)? A variant family's margins mean different things: a schwa added at a word's end is cheap
-    to hear before a vowel. One-hot columns for every family, or for the two most missed (epenthesis,
-    final-deletion); seeds 1-3, with dev-voices' words, out of voice and out of kind; found per rule."""
-    from speech.pronunciation.word_model import RULE_FAMILIES
+    to hear before a vowel. One-hot columns for every family, for PREFERRED_FAMILIES (all but TH and AE,
+    which have 16 dev errors each), or for groups of families (TH with DH, AE with IH and IY; stop 19's
+    first run compared epenthesis and final-deletion alone instead); seeds 1-3, with dev-voices' words,
+    out of voice and out of kind; found per rule. Since stop 19 the `streaming` head has the
+    PREFERRED_FAMILIES columns (the last of its features): "without" is each head without them. The
+    `streaming` head's figures depend on the streamed pass's evidence: stop 19 ran this before and after
+    giving it the next word's first sound (STREAMED_EVIDENCE_VERSION)."""
+    from speech.pronunciation.word_model import PREFERRED_FAMILIES, RULE_FAMILIES
 
-    for name in HEADS:
+    # stop 19's third try for `full`: TH with DH, AE with IH and IY
+    groups = (("TH", "DH"), ("V",), ("W",), ("R",), ("L",), ("IH", "IY", "AE"), ("final-deletion",), ("epenthesis",))
+
+    for name in [head for head in HEADS if head in sys.argv[2:]] or HEADS:  # `families streaming`: one head
         data, more, features, units = head_case(name)
+        # the heads as they were before stop 19 adopted these columns (the last of their features)
+        features = tuple(feature for feature in features if "_prefers_" not in feature)
+        data, more = (first_columns(part, len(features)) for part in (data, more))
         preferred, more_preferred, rules = head_preferences(name)
         truth = data.labels("mispronunciation")
         for seed in (1, 2, 3):
             for label, chosen in (
-                ("as shipped", ()),
-                ("+ every family", RULE_FAMILIES),
-                ("+ epenthesis, final-deletion", ("epenthesis", "final-deletion")),
+                ("without", ()),
+                ("+ every family", tuple((family,) for family in RULE_FAMILIES)),
+                ("+ PREFERRED_FAMILIES (not TH, AE)", tuple((family,) for family in PREFERRED_FAMILIES)),
+                ("+ grouped (TH with DH, AE with IH, IY)", groups),
             ):
                 judged_data, judged_more, names = data, more, features
                 if chosen:
                     judged_data = with_column(data, family_columns(preferred, chosen))
                     judged_more = with_column(more, family_columns(more_preferred, chosen))
                     recognisers = ("ctc", "wctc")[: preferred.shape[1]]
-                    names = (*features, *(f"{r}_prefers_{family}" for r in recognisers for family in chosen))
+                    names = (*features, *(f"{r}_prefers_{'/'.join(group)}" for r in recognisers for group in chosen))
 
                 def fit(vectors, labels, more=judged_more, names=names, seed=seed, units=units):
                     vectors, labels = with_words_of(more, vectors, labels)

@@ -366,12 +366,22 @@ class PronunciationScorer:
 
 
 def slot_evidence(
-    log_probs: np.ndarray, slots: list[WordSlot], judged: list[int] | None = None, open_end: bool = False
+    log_probs: np.ndarray,
+    slots: list[WordSlot],
+    judged: list[int] | None = None,
+    open_end: bool = False,
+    followed_by: WordSlot | None = None,
 ) -> list[WordEvidence]:
-    """CTC evidence (phone_model.word_evidence) for reference words: their accepted forms and variants."""
+    """CTC evidence (phone_model.word_evidence) for reference words: their accepted forms and variants.
+    With `followed_by` (the reference word after `slots`), its first sound must come before the open end:
+    otherwise the open end would take a vowel added to the last word (epenthesis) for free."""
     canonical = [list(slot.canonical) for slot in slots]
     variants = [[variant.phones for _, variant in slot.variants] for slot in slots]
-    return word_evidence(log_probs, canonical, variants, judged, open_end)
+    if followed_by is not None:
+        canonical.append(sorted({form[:1] for form in followed_by.canonical if form}))
+        variants.append([])
+        judged = list(range(len(slots))) if judged is None else judged
+    return word_evidence(log_probs, canonical, variants, judged, open_end)[: len(slots)]
 
 
 def phone_evidence(

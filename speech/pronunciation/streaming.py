@@ -273,7 +273,9 @@ class StreamingAssessor:
             if len(log_probs) - start < 2:
                 return None
             slots = self._slots[first : last + 1]
-            return slot_evidence(log_probs[start:], slots, judged=[index - first], open_end=True)[index - first]
+            following = self._slots[last + 1] if last == index and last + 1 < len(self._slots) else None
+            evidence = slot_evidence(log_probs[start:], slots, [index - first], open_end=True, followed_by=following)
+            return evidence[index - first]
 
     def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:
         """An omitted word, or one replaced by something else (speech between its neighbours)."""

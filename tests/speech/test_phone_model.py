@@ -247,6 +247,19 @@ def test_streamed_posteriors_equal_the_whole_utterance_once_final(recognizer):
     np.testing.assert_allclose(stream.log_posteriors(), whole[: len(stream.log_posteriors())], atol=1e-4)
 
 
+def test_a_vowel_added_to_the_last_word_is_heard_when_the_next_word_must_follow():
+    from speech.pronunciation.scorer import slot_evidence
+
+    think, so = word_slots(["think", "so"])
+    think_a_so = spelled(["TH", "IH", "NG", "K", "AH", "S", "OW"])  # streaming: "so" not judged yet
+    opened = slot_evidence(think_a_so, [think], [0], open_end=True)[0]
+    assert opened.variant_margin < 1  # the open end takes the added vowel for free (about 0 nats)
+    followed = slot_evidence(think_a_so, [think], [0], open_end=True, followed_by=so)[0]
+    assert think.variants[followed.best_variant][1].rule == "epenthesis" and followed.variant_margin > 3
+    correct = slot_evidence(spelled(["TH", "IH", "NG", "K", "S", "OW"]), [think], [0], open_end=True, followed_by=so)
+    assert correct[0].variant_margin < 0 and len(correct) == 1
+
+
 def test_streaming_decides_every_word_with_phone_evidence_from_a_window_ending_at_the_word():
     from speech.pronunciation import StreamingAssessor
 

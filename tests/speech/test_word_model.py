@@ -22,6 +22,7 @@ from speech.pronunciation.train_word_model import (
     TRAINING_ONLY_VOICES,
     WordExamples,
     averaged_heads,
+    kept_with,
     pick_gap_insertion_threshold,
     pick_head_threshold,
     pick_threshold,
@@ -31,7 +32,6 @@ from speech.pronunciation.train_word_model import (
 from speech.pronunciation.word_model import (
     FULL_FEATURES,
     HEAD_FEATURES,
-    STREAMING_FEATURES,
     UtteranceContext,
     WordModel,
     default_word_model,
@@ -99,6 +99,21 @@ def test_a_model_trained_on_other_features_is_refused():
         WordModel.from_json(text)
 
 
+def test_retraining_some_heads_keeps_the_others():
+    """`train_word_model --only streaming`: the file's other heads stay as they were; the head being
+    retrained may have out-of-date features when the file is read."""
+    model = default_word_model()
+    outdated = replace(model.heads["streaming"], features=("something_else",))
+    text = WordModel({**model.heads, "streaming": outdated}, model.source).to_json()
+    with pytest.raises(ValueError, match="streaming"):
+        WordModel.from_json(text)
+    kept = WordModel.from_json(text, unchecked=frozenset({"streaming"}))
+    retrained = WordModel({"streaming": model.heads["streaming"]}, "trained on dev (1 utterance)")
+    merged = kept_with(kept, retrained, {"streaming"})
+    assert merged.heads == model.heads
+    assert merged.source == f"{model.source}; streaming retrained: trained on dev (1 utterance)"
+
+
 @pytest.mark.parametrize("head", ["full", "streaming"])
 def test_clear_substitution_is_flagged_and_correct_reading_is_not(scorer, head):
     threshold = default_word_model().heads[head].threshold
@@ -120,7 +135,7 @@ def test_streaming_features_need_no_phone_loop(scorer):
     for feature in features.slots:
         feature.phones = []  # what a streaming verdict has
         feature.variant_margin = None
-        assert word_features(feature, "streaming").shape == (len(STREAMING_FEATURES),)
+        assert word_features(feature, "streaming").shape == (len(HEAD_FEATURES["streaming"]),)
         assert word_features(
             feature, "full", UtteranceContext(None, None, 0.0, (False,) * len(features.slots))
         ).shape == (len(FULL_FEATURES),)
