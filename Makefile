@@ -73,7 +73,9 @@ train-interaction: install
 		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap'
 
 # Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
-# Needs Debian's flite, festival and festvox-kallpc16k for the training voices.
+# Needs Debian's flite, festival and festvox-kallpc16k for the training voices. Run the tests after it: the
+# fold networks are not byte-reproducible, and stop 19's rebuilt `full` head missed test_accents.py's "tink",
+# so the shipped model keeps stop 17's heads and only `streaming` was retrained (train_word_model --only).
 DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents \
 	var/corpus/dev-voices
 train-speech: install
