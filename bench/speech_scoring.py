@@ -1,6 +1,6 @@
 """Pronunciation-scoring benchmark on the EVAL corpus (voices and sentences never used for calibration).
 
-    python bench/speech_scoring.py [--corpus var/corpus/eval] [--limit N] [--repeat 3]
+    python bench/speech_scoring.py [--corpus var/corpus/eval] [--limit N] [--repeat 3] [--streaming-only]
 
 Build the corpus first: `python manage.py build_corpus --set eval --seed 1 --out var/corpus/eval`.
 Prints JSON: word-level mispronunciation P/R/F1, phone-level detection P/R/F1, omission and insertion
@@ -10,7 +10,8 @@ voices fixed), per-voice figures, the diagnostic `correct_in_accent_but_a_learne
 accent voice says exactly as a learner error, and word P/R/F1 and false flags without them; whole
 utterance and streaming), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
-Timing figures are the median over `--repeat` runs.
+Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
+(to time two versions of the streaming path side by side, one after the other).
 """
 
 from __future__ import annotations
@@ -100,27 +101,30 @@ def main() -> None:
         action="store_true",
         help="score each accent voice with its accent set, as its learner would set it (the US voices: none)",
     )
+    parser.add_argument("--streaming-only", action="store_true", help="skip the whole-utterance scoring")
     args = parser.parse_args()
     index = json.loads((Path(args.corpus) / "index.json").read_text())
     if index["set"] != "eval":
         raise SystemExit(f"{args.corpus} is the {index['set']!r} set; the benchmark runs on eval")
     calibration = default_calibration()
-    scorer = PronunciationScorer(calibration)
-    started = time.perf_counter()
-    utterances = score_corpus(args.corpus, scorer, limit=args.limit, speaker_accents=args.speaker_accents)
-    whole_seconds = time.perf_counter() - started
-    audio_seconds = sum(u.features.n_frames for u in utterances) * 0.01
+    corpus = load_corpus(args.corpus)[: args.limit]
     result = {
         "corpus": args.corpus,
         "voices": index["voices"],
         "calibration": calibration.source,
         "speaker_accents": args.speaker_accents,
-        "utterances": len(utterances),
+        "utterances": len(corpus),
         "cpu_count": os.cpu_count(),
-        "whole_utterance": detection_metrics(utterances)
-        | {"real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)},
     }
-    corpus = load_corpus(args.corpus)[: args.limit]
+    if not args.streaming_only:
+        scorer = PronunciationScorer(calibration)
+        started = time.perf_counter()
+        utterances = score_corpus(args.corpus, scorer, limit=args.limit, speaker_accents=args.speaker_accents)
+        whole_seconds = time.perf_counter() - started
+        audio_seconds = sum(u.features.n_frames for u in utterances) * 0.01
+        result["whole_utterance"] = detection_metrics(utterances) | {
+            "real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)
+        }
     runs = [streaming_run(corpus, args.speaker_accents) for _ in range(max(args.repeat, 1))]
     streaming = runs[0] | {
         key: statistics.median(run[key] for run in runs)
