@@ -444,6 +444,38 @@ def out_of_kind(
     return probabilities, np.isin(kind_of, JUDGED_KINDS)
 
 
+def seeded_fit(more: training.WordExamples | None, names: tuple[str, ...], units: int, seed: int):
+    """A `fit` for out_of_voice: a head of `seed` trained on the given words and `more`'s."""
+
+    def fit(vectors: np.ndarray, labels: np.ndarray):
+        vectors, labels = with_words_of(more, vectors, labels)
+        head = training.train_head(vectors, labels, names, units, seed=seed)
+        return lambda held_out: [head.probability(v) for v in held_out]
+
+    return fit
+
+
+def print_out_of_kind(
+    data: training.WordExamples,
+    judged_data: training.WordExamples,
+    judged_more: training.WordExamples | None,
+    names: tuple[str, ...],
+    units: int,
+    seed: int,
+) -> None:
+    """Leave one kind out on `judged_data` (`data` with extra columns): F1 and false flags at the pooled
+    threshold, and per kind."""
+    truth = data.labels("mispronunciation")
+    by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed)
+    part = data.subset(judged)
+    threshold, figures = training.pick_threshold(by_kind_p[judged], truth[judged], part.correct, 0.03)
+    print(
+        f"    by kind {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+        by_kind(by_kind_p[judged], part, truth[judged], threshold),
+        flush=True,
+    )
+
+
 def kinds() -> None:
     """Leave one kind of voice out: piper (neural), Festival kal (diphone) and the espeak-ng accents, each
     judged by heads trained on the other kinds only, without and with dev-voices' words (espeak-ng en-us
@@ -563,12 +595,7 @@ def lexical() -> None:
                     judged_data, judged_more = with_column(data, weak), with_column(more, more_weak)
                     names = (*features, "weak_form_word")
 
-                def fit(vectors, labels, more=judged_more, names=names, seed=seed, units=units):
-                    vectors, labels = with_words_of(more, vectors, labels)
-                    head = training.train_head(vectors, labels, names, units, seed=seed)
-                    return lambda held_out: [head.probability(v) for v in held_out]
-
-                probabilities = out_of_voice(judged_data, truth, fit)
+                probabilities = out_of_voice(judged_data, truth, seeded_fit(judged_more, names, units, seed))
                 threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
                 flagged = probabilities >= threshold
                 weak_flags = int(np.sum(flagged & data.correct & weak))
@@ -580,14 +607,7 @@ def lexical() -> None:
                     f" F1 on other words {others['f1']:.3f}",
                     flush=True,
                 )
-                by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed)
-                part = data.subset(judged)
-                threshold, figures = training.pick_threshold(by_kind_p[judged], truth[judged], part.correct, 0.03)
-                print(
-                    f"    by kind {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
-                    by_kind(by_kind_p[judged], part, truth[judged], threshold),
-                    flush=True,
-                )
+                print_out_of_kind(data, judged_data, judged_more, names, units, seed)
 
 
 def head_preferences(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -660,12 +680,7 @@ def families() -> None:
                     recognisers = ("ctc", "wctc")[: preferred.shape[1]]
                     names = (*features, *(f"{r}_prefers_{'/'.join(group)}" for r in recognisers for group in chosen))
 
-                def fit(vectors, labels, more=judged_more, names=names, seed=seed, units=units):
-                    vectors, labels = with_words_of(more, vectors, labels)
-                    head = training.train_head(vectors, labels, names, units, seed=seed)
-                    return lambda held_out: [head.probability(v) for v in held_out]
-
-                probabilities = out_of_voice(judged_data, truth, fit)
+                probabilities = out_of_voice(judged_data, truth, seeded_fit(judged_more, names, units, seed))
                 threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
                 flagged = probabilities >= threshold
                 found = {
@@ -677,14 +692,7 @@ def families() -> None:
                     f" at {100 * figures['false_flags']:.1f}%; found {found}",
                     flush=True,
                 )
-                by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed)
-                part = data.subset(judged)
-                threshold, figures = training.pick_threshold(by_kind_p[judged], truth[judged], part.correct, 0.03)
-                print(
-                    f"    by kind {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
-                    by_kind(by_kind_p[judged], part, truth[judged], threshold),
-                    flush=True,
-                )
+                print_out_of_kind(data, judged_data, judged_more, names, units, seed)
 
 
 def ensemble() -> None:
