@@ -227,7 +227,8 @@ class StreamingAssessor:
         slot = self._slots[index]
         decoded = path[position]
         feature = SlotFeature(slot, decoded)
-        feature.phone_model = self._phone_evidence(index, index, path)
+        following = self._slots[index + 1] if index + 1 < len(self._slots) else None
+        feature.phone_model = self._phone_evidence(index, index, path, followed_by=following)
         context = self._context()
         decision = decide_slot(feature, self.word_model, "streaming", context)
         self.decided.append((feature, context))
@@ -256,7 +257,9 @@ class StreamingAssessor:
             [f.phone_model.variant_margin for f in features if f.phone_model is not None],
         )
 
-    def _phone_evidence(self, index: int, last: int, path: list[DecodedWord]) -> WordEvidence | None:
+    def _phone_evidence(
+        self, index: int, last: int, path: list[DecodedWord], followed_by: WordSlot | None = None
+    ) -> WordEvidence | None:
         """The phone model's evidence on reference word `index`, over a short window: from the start of
         the last decoded reference word before it to the audio so far, scored as the reference words from
         that one to `last` followed by ANYTHING (`open_end`), which takes the audio after `last` (at a
@@ -264,7 +267,8 @@ class StreamingAssessor:
         verdict delay (320 ms median in the benchmark), not with the length of the utterance. Cutting the
         audio 40 ms after the word's end instead, as before stop 14, forced the word's last phones onto
         its last frames (dev out of voice, streaming head: F1 0.503 at 2.8% false flags that way, 0.556 at
-        2.5% with the open end)."""
+        2.5% with the open end). At a verdict, `followed_by` (the next reference word) puts its first sound
+        before the open end, so that a vowel added to the word is not taken by ANYTHING for free."""
         previous = [d for d in path if d.choice.slot is not None and d.choice.slot < index]
         first = previous[-1].choice.slot if previous else 0
         start = max(previous[-1].start_frame // 2 - 2, 0) if previous else 0
@@ -273,8 +277,7 @@ class StreamingAssessor:
             if len(log_probs) - start < 2:
                 return None
             slots = self._slots[first : last + 1]
-            following = self._slots[last + 1] if last == index and last + 1 < len(self._slots) else None
-            evidence = slot_evidence(log_probs[start:], slots, [index - first], open_end=True, followed_by=following)
+            evidence = slot_evidence(log_probs[start:], slots, [index - first], open_end=True, followed_by=followed_by)
             return evidence[index - first]
 
     def _skipped(self, index: int, path: list[DecodedWord], now: int) -> WordVerdict:

@@ -431,10 +431,12 @@ def train(folders: list[Path], only: set[str] | None = None) -> tuple[WordModel,
     """Every head, or with `only` those heads (and `insertion`, which `gap_insertion`'s threshold needs)."""
     scorer = PronunciationScorer(default_calibration())
     utterances = [u for folder in folders for u in scored_dev_corpus(folder, scorer)]
-    streamed = streamed_word_examples(streamed_dev_corpus(folders, provisional_streaming_model(utterances)))
+    needed = None if only is None else only | ({"insertion"} if "gap_insertion" in only else set())
+    streamed = None
+    if needed is None or "streaming" in needed:
+        streamed = streamed_word_examples(streamed_dev_corpus(folders, provisional_streaming_model(utterances)))
     heads, report = {}, {}
     judged_insertions = {}
-    needed = None if only is None else only | ({"insertion"} if "gap_insertion" in only else set())
     for name, features in HEAD_FEATURES.items():
         if needed is not None and name not in needed:
             continue
