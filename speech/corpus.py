@@ -29,7 +29,7 @@ from speech.accents import ENGLISH_ACCENTS
 from speech.audio import LEARNER_RATE, Audio, write_wav
 from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, Segment, SpokenWord
 from speech.g2p import arpabet_to_ipa, cmudict_pronunciations, normalise
-from speech.pronunciation.learner_variants import learner_variants
+from speech.pronunciation.learner_variants import learner_variants, rule_family
 from speech.pronunciation.sphinx import ensure_word, force_align, new_decoder, pronunciation_name
 
 CorpusSet = Literal["dev", "eval"]
@@ -158,13 +158,25 @@ class PlannedWord:
     pause_after: float = 0.0  # seconds of silence after this item
 
 
-def load_sentences(corpus_set: CorpusSet) -> list[str]:
+# more dev sentences, in a corpus of their own (`build_corpus --set dev --more-sentences`): new words and
+# contexts for the word model, read by the dev learner voices with the learner-error families balanced
+MORE_DEV_SENTENCES = "dev_more"
+
+
+def load_sentences(corpus_set: CorpusSet | Literal["dev_more"]) -> list[str]:
     lines = (DATA_DIR / f"sentences_{corpus_set}.txt").read_text().splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def plan_utterance(text: str, rng: random.Random, phone_input: bool) -> list[PlannedWord | None]:
-    """Choose errors for one reading. None marks an omitted reference word (kept for its annotation)."""
+def plan_utterance(
+    text: str, rng: random.Random, phone_input: bool, balanced_families: bool = False
+) -> list[PlannedWord | None]:
+    """Choose errors for one reading. None marks an omitted reference word (kept for its annotation).
+
+    A phone error is a learner variant of a word drawn at random, so families with many variants per word
+    (final deletion, epenthesis) or frequent words ("the": DH) dominate; `balanced_families` first draws
+    the family evenly among those the free words have, then the variant.
+    """
     words = [spoken for spoken, _ in normalise(text)]
     canon = [tuple(cmudict_pronunciations(w)[0]) for w in words]
     plan: list[PlannedWord | None] = [PlannedWord(w, c, False, expected=c) for w, c in zip(words, canon, strict=True)]
@@ -184,8 +196,13 @@ def plan_utterance(text: str, rng: random.Random, phone_input: bool) -> list[Pla
             candidates = [i for i in free if learner_variants(canon[i])]
             if not candidates:
                 continue
-            index = rng.choice(candidates)
-            variant = rng.choice(learner_variants(canon[index]))
+            if balanced_families:
+                pairs = [(i, v) for i in candidates for v in learner_variants(canon[i])]
+                family = rng.choice(sorted({rule_family(v.rule) for _, v in pairs}))
+                index, variant = rng.choice([(i, v) for i, v in pairs if rule_family(v.rule) == family])
+            else:
+                index = rng.choice(candidates)
+                variant = rng.choice(learner_variants(canon[index]))
             edit = {"index": variant.edit.index, "expected": variant.edit.expected, "produced": variant.edit.produced}
             plan[index] = PlannedWord(
                 words[index], variant.phones, True, "mispronunciation", canon[index], variant.rule, edit
@@ -392,11 +409,16 @@ def build_corpus(
     count: int | None = None,
     voices: list[CorpusVoice] | None = None,
     accent_voices: list[CorpusVoice] | None = None,
+    more_sentences: bool = False,
 ) -> list[Utterance]:
-    """Render the set into `out` (WAV + JSON per utterance, index.json); same seed, same files."""
+    """Render the set into `out` (WAV + JSON per utterance, index.json); same seed, same files.
+
+    `more_sentences` (dev only): MORE_DEV_SENTENCES instead of the set's own, with balanced families."""
+    if more_sentences and corpus_set != "dev":
+        raise ValueError("more sentences are dev sentences")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sentences = load_sentences(corpus_set)
+    sentences = load_sentences(MORE_DEV_SENTENCES if more_sentences else corpus_set)
     voices = [v for v in (VOICES[corpus_set] if voices is None else voices) if v.available()]
     accent_voices = [
         v for v in (ACCENT_VOICES[corpus_set] if accent_voices is None else accent_voices) if v.available()
@@ -411,7 +433,7 @@ def build_corpus(
         rng = random.Random(f"{corpus_set}:{seed}:{index}")
         text = sentences[index % len(sentences)] if count >= len(sentences) else rng.choice(sentences)
         voice = all_voices[(index + seed) % len(all_voices)]
-        plan = plan_utterance(text, rng, phone_input=voice in voices)
+        plan = plan_utterance(text, rng, phone_input=voice in voices, balanced_families=more_sentences)
         jobs.append((f"{corpus_set}-{seed}-{index:04d}", text, plan, voice))
     timer = WordTimer()
     utterances: dict[str, Utterance] = {}
@@ -437,6 +459,7 @@ def build_corpus(
         "set": corpus_set,
         "seed": seed,
         "voices": [v.name for v in all_voices],
+        "sentences": MORE_DEV_SENTENCES if more_sentences else corpus_set,
         "utterances": [u.id for u in ordered],
     }
     (out / "index.json").write_text(json.dumps(index_data, indent=1))

@@ -29,6 +29,9 @@
                                                                             # with and without dev-voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py lexical     # both heads told whether the
                                                                             # word has a weak form
+    PYTHONPATH=. python docs/experiments/word_model_variants.py more-sentences  # heads that also learnt
+                                                                            # from dev-sentences (add
+                                                                            # `full` or `streaming`: one)
     PYTHONPATH=. python docs/experiments/word_model_variants.py families    # both heads told which family
                                                                             # of variant each phone
                                                                             # recogniser prefers (add
@@ -61,6 +64,7 @@ from speech.pronunciation.word_model import FULL_FEATURES, STREAMING_FEATURES, W
 
 DEV = ["dev", "dev2", "dev3", "dev4", "dev5", "dev-accents"]
 MORE_VOICES = "dev-voices"  # build_corpus --set dev --seed 7 --more-voices (stop 16)
+MORE_SENTENCES = "dev-sentences"  # build_corpus --set dev --seed 8 --more-sentences --count 720 (stop 20)
 STORE = Path("var/experiments/word_features.pkl")
 WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
@@ -73,7 +77,7 @@ def dump(store: Path | None = None) -> None:
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
-    for name in [*DEV, MORE_VOICES] if (Path("var/corpus") / MORE_VOICES).exists() else DEV:
+    for name in [*DEV, *(extra for extra in (MORE_VOICES, MORE_SENTENCES) if (Path("var/corpus") / extra).exists())]:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         words = scored_words(utterances)
         preferred = [
@@ -695,6 +699,81 @@ def families() -> None:
                 print_out_of_kind(data, judged_data, judged_more, names, units, seed)
 
 
+def sentence_parts(name: str) -> tuple[training.WordExamples, training.WordExamples, training.WordExamples]:
+    """For `full` (the dump) or `streaming` (the streamed pass): the nine voices' words, dev-voices' and
+    dev-sentences', each with the head's shipped features and, for `full`, the PREFERRED_FAMILIES
+    columns of both recognisers appended (the columns stop 19 tried on `full`)."""
+    from speech.pronunciation.word_model import HEAD_FEATURES, PREFERRED_FAMILIES
+
+    groups = tuple((family,) for family in PREFERRED_FAMILIES)
+    if name == "full":
+        stored = pickle.loads(STORE.read_bytes())
+        if MORE_SENTENCES not in stored:
+            raise SystemExit(f"{STORE} has no {MORE_SENTENCES}: build it, then run `dump` again")
+        parts = []
+        for folders in (DEV, [MORE_VOICES], [MORE_SENTENCES]):
+            preferred = np.array([pair for folder in folders for pair in stored[folder][2]], dtype=object)
+            parts.append(with_column(examples(folders)[0], family_columns(preferred, groups)))
+        return tuple(parts)
+    from speech.pronunciation.word_model import default_word_model
+
+    parts = []
+    for folders in (DEV, [MORE_VOICES], [MORE_SENTENCES]):
+        streamed = training.streamed_dev_corpus([Path("var/corpus") / f for f in folders], default_word_model())
+        parts.append(training.streamed_word_examples(streamed))
+    assert parts[0].vectors.shape[1] == len(HEAD_FEATURES[name])
+    return tuple(parts)
+
+
+def more_sentences() -> None:
+    """Stop 20: does the word model gain from dev-sentences (60 more dev sentences read by the dev learner
+    voices, the learner-error families drawn evenly)? (1) The nine voices of DEV, each judged by heads
+    trained on the other eight and dev-voices, without and with dev-sentences' words of the other
+    voices (never the judged voice's own); thresholds picked on the nine voices as train_word_model
+    does. (2) dev-sentences' words judged out of voice and out of sentence: by heads trained on the old
+    sentences' words of the other voices. Seeds 1-3; `full` also with the preferred-family columns."""
+    from speech.pronunciation.word_model import FULL_FEATURES, HEAD_FEATURES, PREFERRED_FAMILIES
+
+    family_names = tuple(f"{r}_prefers_{family}" for r in ("ctc", "wctc") for family in PREFERRED_FAMILIES)
+    cases = [("full", FULL_FEATURES, 32), ("full + preferred families", (*FULL_FEATURES, *family_names), 32)]
+    cases += [("streaming", HEAD_FEATURES["streaming"], training.HEAD_RECIPES["streaming"].hidden_units)]
+    for label, names, units in cases:
+        if label.split()[0] not in (sys.argv[2:] or HEADS):
+            continue
+        data, more, sentences = sentence_parts(label.split()[0])
+        data, more, sentences = (first_columns(part, len(names)) for part in (data, more, sentences))
+        truth, sentence_truth = data.labels("mispronunciation"), sentences.labels("mispronunciation")
+        for seed in (1, 2, 3):
+            for extra in (False, True):
+                probabilities = np.zeros(len(truth))
+                on_sentences = np.zeros(len(sentence_truth))
+                for voice in sorted(set(data.voices)):
+                    held, others = data.voices == voice, sentences.voices != voice
+                    vectors = [data.vectors[~held], more.vectors]
+                    labels = [truth[~held], more.labels("mispronunciation")]
+                    if extra:
+                        vectors.append(sentences.vectors[others])
+                        labels.append(sentence_truth[others])
+                    head = training.train_head(np.vstack(vectors), np.concatenate(labels), names, units, seed=seed)
+                    probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+                    if not extra:
+                        on_sentences[~others] = [head.probability(v) for v in sentences.vectors[~others]]
+                threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+                print(
+                    f"{label} seed {seed} {'with' if extra else 'without'} dev-sentences: nine voices {threshold}"
+                    f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+                    by_kind(probabilities, data, truth, threshold),
+                    flush=True,
+                )
+                if not extra:
+                    new = training.threshold_figures(on_sentences, sentence_truth, sentences.correct, threshold)
+                    print(
+                        f"    dev-sentences out of voice and sentence, same threshold: F1 {new['f1']:.3f}"
+                        f" at {100 * new['false_flags']:.1f}%",
+                        flush=True,
+                    )
+
+
 def ensemble() -> None:
     """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
     each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
@@ -731,6 +810,7 @@ if __name__ == "__main__":
         "kinds": kinds,
         "lexical": lexical,
         "families": families,
+        "more-sentences": more_sentences,
         "omission": omission,
         "speaker": speaker,
         "boosting": boosting,

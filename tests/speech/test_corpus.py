@@ -120,3 +120,55 @@ def test_the_more_voices_dev_corpus_has_learner_errors_by_its_own_voices_only(tm
         call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--more-voices")
     with pytest.raises(CommandError, match="choose one"):
         call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--more-voices", "--accents-only")
+
+
+def test_the_more_dev_sentences_are_new_and_share_no_phrase_with_eval():
+    more, dev, evaluation = load_sentences("dev_more"), load_sentences("dev"), load_sentences("eval")
+    assert len(more) >= 50
+    assert not set(more) & set(dev) and not set(more) & set(evaluation)
+
+    def phrases(sentence: str) -> set[tuple[str, ...]]:
+        words = [spoken for spoken, _ in normalise(sentence)]
+        return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+
+    eval_phrases = set().union(*map(phrases, evaluation))
+    assert not [sentence for sentence in more if phrases(sentence) & eval_phrases]
+
+
+def test_balanced_families_give_a_rare_family_its_share():
+    import random
+    from collections import Counter
+
+    from speech.corpus import plan_utterance
+    from speech.pronunciation.learner_variants import rule_family
+
+    def families(balanced: bool) -> Counter:
+        drawn = Counter()
+        for seed in range(300):
+            plan = plan_utterance("Thank you for the thick winter gloves.", random.Random(seed), True, balanced)
+            drawn.update(rule_family(item.rule) for item in plan if item and item.rule and ">" in item.rule)
+            drawn.update(item.rule for item in plan if item and item.rule in ("final-deletion", "epenthesis"))
+        return drawn
+
+    plain, balanced = families(False), families(True)
+    rarest = min(plain, key=plain.__getitem__)  # drawn word first: one word has it, and few variants
+    assert balanced.keys() == plain.keys()
+    assert balanced[rarest] > 2 * plain[rarest]
+    assert max(balanced.values()) < 2.5 * min(balanced.values())
+
+
+def test_the_more_sentences_dev_corpus_reads_the_new_sentences_with_the_dev_learner_voices(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    call_command(
+        "build_corpus", "--set", "dev", "--seed", "8", "--count", "5", "--out", str(tmp_path / "a"), "--more-sentences"
+    )
+    index = json.loads((tmp_path / "a" / "index.json").read_text())
+    assert index["sentences"] == "dev_more" and index["set"] == "dev"
+    corpus = load_corpus(tmp_path / "a")
+    assert {annotation["text"] for _, annotation in corpus} <= set(load_sentences("dev_more"))
+    assert {annotation["voice"] for _, annotation in corpus} <= {v.name for v in VOICES["dev"]}
+    with pytest.raises(CommandError, match="dev"):
+        call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--more-sentences")
+    with pytest.raises(CommandError, match="choose one"):
+        call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--more-sentences", "--more-voices")

@@ -30,6 +30,12 @@ class Command(BaseCommand):
             help="dev only: learner errors read by eight more espeak-ng en-us variants (speech.corpus."
             "MORE_DEV_LEARNER_VOICES)",
         )
+        parser.add_argument(
+            "--more-sentences",
+            action="store_true",
+            help="dev only: the dev learner voices read speech/data/sentences_dev_more.txt, with the learner-error "
+            "families drawn evenly",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         corpus_set = str(options["corpus_set"])
@@ -39,18 +45,29 @@ class Command(BaseCommand):
                 f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
             )
         voices = accent_voices = None
-        if options["accents_only"] and options["more_voices"]:
-            raise CommandError("--accents-only and --more-voices build two different corpora; choose one")
-        if (options["accents_only"] or options["more_voices"]) and corpus_set != "dev":
-            raise CommandError("--accents-only and --more-voices build dev corpora; the eval voices are --set eval")
+        extras = [name for name in ("accents_only", "more_voices", "more_sentences") if options[name]]
+        if len(extras) > 1:
+            raise CommandError("--accents-only, --more-voices and --more-sentences build different corpora; choose one")
+        if extras and corpus_set != "dev":
+            raise CommandError(
+                "--accents-only, --more-voices and --more-sentences build dev corpora; the eval voices are --set eval"
+            )
         if options["accents_only"]:
             voices, accent_voices = [], MORE_DEV_ACCENT_VOICES
         if options["more_voices"]:
             voices, accent_voices = MORE_DEV_LEARNER_VOICES, []
+        if options["more_sentences"]:
+            voices, accent_voices = VOICES["dev"], []
         started = time.perf_counter()
         try:
             utterances = build_corpus(
-                corpus_set, int(options["seed"]), str(options["out"]), options["count"], voices, accent_voices
+                corpus_set,
+                int(options["seed"]),
+                str(options["out"]),
+                options["count"],
+                voices,
+                accent_voices,
+                more_sentences=bool(options["more_sentences"]),
             )
         except (RuntimeError, OSError) as error:
             raise CommandError(str(error)) from error
