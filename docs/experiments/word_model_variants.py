@@ -143,7 +143,9 @@ def examples(names: list[str], store: Path | None = None) -> tuple[training.Word
     joined = training.WordExamples(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in ("vectors", "errors", "skipped", "voices"))
     )
-    return joined, np.concatenate([np.array(stored[name][1]) for name in names])
+    # FULL_FEATURES only: since stop 20 the `full` head's own features, and so the dump, end with the
+    # recognisers' preferred families, which `families` and `more-sentences` add themselves
+    return first_columns(joined, len(FULL_FEATURES)), np.concatenate([np.array(stored[name][1]) for name in names])
 
 
 def columns(data: training.WordExamples, names: tuple[str, ...]) -> training.WordExamples:

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from speech.audio import read_wav
-from speech.corpus import MORE_DEV_LEARNER_VOICES, load_corpus
+from speech.corpus import MORE_DEV_LEARNER_VOICES, MORE_DEV_SENTENCES, load_corpus, load_sentences
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     ScoredUtterance,
@@ -110,6 +110,7 @@ class WordExamples:
     errors: np.ndarray  # the annotated error per word ("none", "mispronunciation", "omission")
     skipped: np.ndarray  # True where the grammar skipped the word
     voices: np.ndarray  # voice group (engine:name, whatever the speed) per word
+    training_only: np.ndarray | None = None  # True where the word trains heads but chooses no threshold
 
     def labels(self, target: str) -> np.ndarray:
         return (self.errors == target).astype(np.float64)
@@ -119,7 +120,8 @@ class WordExamples:
         return self.errors == "none"
 
     def subset(self, keep: np.ndarray) -> WordExamples:
-        return WordExamples(self.vectors[keep], self.errors[keep], self.skipped[keep], self.voices[keep])
+        training_only = self.training_only[keep] if self.training_only is not None else None
+        return WordExamples(self.vectors[keep], self.errors[keep], self.skipped[keep], self.voices[keep], training_only)
 
 
 @cache
@@ -232,16 +234,31 @@ def voice_group(voice: str) -> str:
 TRAINING_ONLY_VOICES = frozenset(voice_group(voice.name) for voice in MORE_DEV_LEARNER_VOICES)
 
 
+# dev-sentences' readings (build_corpus --more-sentences) train heads but choose no threshold either: their
+# learner errors are drawn family by family, not as in the other corpora (and the eval set)
+def reads_more_sentences(annotation: dict) -> bool:
+    return annotation["text"] in _more_sentences()
+
+
+@cache
+def _more_sentences() -> frozenset[str]:
+    return frozenset(load_sentences(MORE_DEV_SENTENCES))
+
+
 def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
-    vectors, errors, skipped, voices = [], [], [], []
+    vectors, errors, skipped, voices, training_only = [], [], [], [], []
     for utterance in utterances:
         context = UtteranceContext.of(utterance.features.slots)
+        more = reads_more_sentences(utterance.annotation)
         for word in scored_words([utterance]):
             vectors.append(word_features(word.feature, head, context))
             errors.append(word.truth["error"])
             skipped.append(word.feature.decoded is None)
             voices.append(voice_group(word.voice))
-    examples = WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
+            training_only.append(more)
+    examples = WordExamples(
+        np.array(vectors), np.array(errors), np.array(skipped), np.array(voices), np.array(training_only, bool)
+    )
     return examples.subset(examples.skipped) if HEAD_RECIPES[head].skipped_words_only else examples
 
 
@@ -259,14 +276,17 @@ def insertion_candidates_of(utterances: list[ScoredUtterance], head: str) -> lis
 def insertion_examples(utterances: list[ScoredUtterance], head: str = "insertion") -> WordExamples:
     """Every candidate of `head` (see insertion_candidates_of), "insertion" where it overlaps an annotated
     inserted word (as the benchmark matches them), else "none"."""
-    vectors, errors, voices = [], [], []
+    vectors, errors, voices, training_only = [], [], [], []
     for index, extra in insertion_candidates_of(utterances, head):
         utterance = utterances[index]
         vectors.append(insertion_features(extra, HEAD_FEATURES[head]))
         errors.append("insertion" if overlaps_inserted_word(extra, utterance.annotation) else "none")
         voices.append(voice_group(utterance.voice))
+        training_only.append(reads_more_sentences(utterance.annotation))
     count = len(errors)
-    return WordExamples(np.array(vectors), np.array(errors), np.zeros(count, bool), np.array(voices))
+    return WordExamples(
+        np.array(vectors), np.array(errors), np.zeros(count, bool), np.array(voices), np.array(training_only, bool)
+    )
 
 
 def reported_insertions(utterances: list[ScoredUtterance], judged: dict[str, tuple[np.ndarray, float]]) -> dict:
@@ -381,8 +401,10 @@ def pick_threshold(
 def pick_head_threshold(
     probabilities: np.ndarray, labels: np.ndarray, examples: WordExamples, max_false_flag_rate: float
 ) -> tuple[float, dict]:
-    """`pick_threshold` on the words of every voice but TRAINING_ONLY_VOICES."""
+    """`pick_threshold` on the words of every voice but TRAINING_ONLY_VOICES, dev-sentences' excepted."""
     choosing = ~np.isin(examples.voices, sorted(TRAINING_ONLY_VOICES))
+    if examples.training_only is not None:
+        choosing &= ~examples.training_only
     return pick_threshold(probabilities[choosing], labels[choosing], examples.correct[choosing], max_false_flag_rate)
 
 

@@ -3,9 +3,9 @@
 A tiny MLP (trained with torch by `train_word_model` on dev corpora only) over features the scorer already
 has: how the grammar decoded the word (canonical, learner variant, skipped), the variant's rule family and
 in-context evidence, its duration per phone, the skipped word's omission evidence and the speech left in
-its gap, the neural phone model's CTC evidence (streaming: and the family of the learner variant it
-prefers), and (whole utterance only) the word's GOP figures
-relative to the utterance's. Two heads share
+its gap, the neural phone model's CTC evidence and the family of the learner variant it prefers, and (whole
+utterance only) the same from the Whisper phone head and the word's GOP figures relative to the
+utterance's. Two heads share
 the recipe: `full` for `assess`, `streaming` for `StreamingAssessor`, which has no phone loop and so no
 GOP. Inference is a few dot products in numpy; the weights are JSON in speech/data/word_model.json.
 """
@@ -60,15 +60,16 @@ WHISPER_PHONE_FEATURES = (
     "wctc_free_vs_utterance",
 )
 _DECODING_FEATURES = ("variant", "skipped", *(f"family_{family}" for family in RULE_FAMILIES))
-# streaming: the family of the learner variant that the phone model scores best for the word, whether or not
-# it beats the canonical forms; a family's margins mean different things (a schwa added at a word's end is
-# cheap to hear before a vowel). Not TH and AE, which have 16 dev errors each: dev, seeds 1-3, out of
-# voice / out of kind, F1 0.609 / 0.493 without these columns, 0.630 / 0.516 with all eleven families,
-# 0.636 / 0.525 with these nine. (The `full` head gained too on dev, but as retrained on stop 18's
-# rebuilt fold networks it no longer flags a clear "tink", with or without them: docs/speech-scoring.md,
-# "Which variant the recognisers prefer (stop 19)".)
+# the family of the learner variant that a phone recogniser scores best for the word, whether or not it
+# beats the canonical forms; a family's margins mean different things (a schwa added at a word's end is
+# cheap to hear before a vowel). Not TH and AE, which had 16 errors each in the first seven dev folders.
+# Streaming (the phone model's), dev, seeds 1-3, out of voice / out of kind: F1 0.609 / 0.493 without
+# these columns, 0.630 / 0.516 with all eleven families, 0.636 / 0.525 with these nine. `full` (both
+# recognisers', since stop 20, when it also learnt from dev-sentences): out of voice 0.713 without them,
+# 0.757 with them (docs/speech-scoring.md, "Which variant the recognisers prefer").
 PREFERRED_FAMILIES = tuple(family for family in RULE_FAMILIES if family not in ("TH", "AE"))
 CTC_PREFERRED_FAMILY_FEATURES = tuple(f"ctc_prefers_{family}" for family in PREFERRED_FAMILIES)
+WCTC_PREFERRED_FAMILY_FEATURES = tuple(f"wctc_prefers_{family}" for family in PREFERRED_FAMILIES)
 # pocketsphinx's in-context alignments of a decoded variant against the canonical forms: whole utterance
 # only (in streaming they were the costliest step of a deciding chunk and added nothing on dev beside the
 # phone model's evidence: out-of-voice F1 0.459 with them, 0.462 without)
@@ -123,7 +124,7 @@ INSERTION_FEATURES = (
 # hears something) has no pocketsphinx evidence, so its own head
 GAP_INSERTION_FEATURES = tuple(name for name in INSERTION_FEATURES if not name.startswith("sphinx"))
 HEAD_FEATURES = {
-    "full": FULL_FEATURES,
+    "full": (*FULL_FEATURES, *CTC_PREFERRED_FAMILY_FEATURES, *WCTC_PREFERRED_FAMILY_FEATURES),
     "streaming": (*STREAMING_FEATURES, *CTC_PREFERRED_FAMILY_FEATURES),
     "omission": STREAMING_FEATURES,
     "full_omission": FULL_OMISSION_FEATURES,
@@ -249,7 +250,7 @@ def _add_phone_model_features(
         chosen = feature.slot.variants[evidence.best_variant][1]
         values[f"{prefix}_variant_agrees"] = float(decoded is not None and decoded.choice.variant == chosen)
         preferred = f"{prefix}_prefers_{rule_family(chosen.rule)}"
-        if preferred in values:  # the streaming head's CTC_PREFERRED_FAMILY_FEATURES
+        if preferred in values:  # the heads' CTC_ and WCTC_PREFERRED_FAMILY_FEATURES
             values[preferred] = 1.0
     values[f"{prefix}_omission_margin"] = _clip(evidence.omission_margin, -60.0, 20.0) / 10.0
     values[f"{prefix}_mean_posterior"] = _clip(evidence.mean_phone_posterior, -20.0, 0.0) / 5.0

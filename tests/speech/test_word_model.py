@@ -30,7 +30,6 @@ from speech.pronunciation.train_word_model import (
     train_head,
 )
 from speech.pronunciation.word_model import (
-    FULL_FEATURES,
     HEAD_FEATURES,
     UtteranceContext,
     WordModel,
@@ -138,7 +137,7 @@ def test_streaming_features_need_no_phone_loop(scorer):
         assert word_features(feature, "streaming").shape == (len(HEAD_FEATURES["streaming"]),)
         assert word_features(
             feature, "full", UtteranceContext(None, None, 0.0, (False,) * len(features.slots))
-        ).shape == (len(FULL_FEATURES),)
+        ).shape == (len(HEAD_FEATURES["full"]),)
 
 
 def tiny_training_set() -> tuple[np.ndarray, np.ndarray]:
@@ -209,6 +208,32 @@ def test_training_only_voices_choose_no_threshold():
     pooled, _ = pick_threshold(everything, all_labels, examples.correct, 0.05)
     chosen, _ = pick_head_threshold(everything, all_labels, examples, 0.05)
     assert pooled <= 0.7 < chosen  # pooled, the easy words let one more false flag in (1 of 45 correct words)
+
+
+def test_the_more_sentences_readings_choose_no_threshold_and_are_known_by_their_text():
+    from speech.corpus import load_sentences
+    from speech.pronunciation.train_word_model import reads_more_sentences
+
+    assert reads_more_sentences({"text": load_sentences("dev_more")[0]})
+    assert not reads_more_sentences({"text": load_sentences("dev")[0]})
+    probabilities_ = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1])
+    labels = np.array([1, 1, 0, 1, 0, 0, 0, 0], dtype=float)
+    # the same voice reading the more sentences, with many errors scored just under the chosen threshold:
+    # counted, they would pull it down
+    extra = 40
+    examples = WordExamples(
+        np.zeros((len(labels) + extra, 1)),
+        np.array(["mispronunciation" if y else "none" for y in labels] + ["mispronunciation"] * extra),
+        np.zeros(len(labels) + extra, bool),
+        np.array(["piper:joe"] * (len(labels) + extra)),
+        np.array([False] * len(labels) + [True] * extra),
+    )
+    everything = np.concatenate([probabilities_, np.full(extra, 0.55)])
+    all_labels = np.concatenate([labels, np.ones(extra)])
+    chosen = pick_head_threshold(everything, all_labels, examples, 0.45)
+    assert chosen == pick_threshold(probabilities_, labels, labels == 0, 0.45) and chosen[0] > 0.55
+    assert pick_threshold(everything, all_labels, examples.correct, 0.45)[0] <= 0.55
+    assert examples.subset(np.arange(len(all_labels)) >= len(labels)).training_only.all()
 
 
 def test_the_gap_insertion_threshold_is_picked_on_the_reports_as_the_benchmark_counts_them():
