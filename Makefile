@@ -74,8 +74,9 @@ train-interaction: install
 
 # Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
 # Needs Debian's flite, festival and festvox-kallpc16k for the training voices. Run the tests after it: the
-# fold networks are not byte-reproducible, and stop 19's rebuilt `full` head missed test_accents.py's "tink",
-# so the shipped model keeps stop 17's heads and only `streaming` was retrained (train_word_model --only).
+# fold networks are not byte-reproducible (stop 19's rebuilt `full` head missed test_accents.py's "tink").
+# The shipped model's `full` head is stop 20's (it also learnt from dev-sentences: the last step), its
+# `streaming` head stop 19's and the others stop 17's (train_word_model --only retrains some heads).
 DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents \
 	var/corpus/dev-voices
 train-speech: install
@@ -85,9 +86,12 @@ train-speech: install
 			|| $(PY) manage.py build_corpus --set dev --seed 6 --out var/corpus/dev-accents --accents-only; } \
 		&& { test -f var/corpus/dev-voices/index.json \
 			|| $(PY) manage.py build_corpus --set dev --seed 7 --out var/corpus/dev-voices --more-voices; } \
+		&& { test -f var/corpus/dev-sentences/index.json || $(PY) manage.py build_corpus --set dev --seed 8 \
+			--out var/corpus/dev-sentences --more-sentences --count 720; } \
 		&& $(PY) -m speech.pronunciation.train_phone_model \
 		&& $(PY) -m speech.pronunciation.train_whisper_phones \
-		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA)'
+		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) \
+		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) var/corpus/dev-sentences --only full'
 
 # The eval corpus's Festival voices need Debian's festival, festvox-kdlpc16k and festvox-us-slt-hts (without
 # them build_corpus says so and leaves those voices out); the listening benchmark also uses flite if installed.

@@ -210,6 +210,19 @@ def test_training_only_voices_choose_no_threshold():
     assert pooled <= 0.7 < chosen  # pooled, the easy words let one more false flag in (1 of 45 correct words)
 
 
+def test_several_seeds_choose_the_threshold_by_their_mean_f1():
+    labels = np.array([1, 1, 1, 0, 0, 0, 0, 0], dtype=float)
+    # alone, seed A picks 0.51 and seed B 0.31 (F1 1.0 each); their mean F1 is best from 0.41 to 0.45, where
+    # A flags one correct word (6/7) and B none (1.0)
+    seed_a = np.array([0.95, 0.9, 0.85, 0.5, 0.4, 0.1, 0.1, 0.1])
+    seed_b = np.array([0.95, 0.9, 0.45, 0.3, 0.2, 0.1, 0.1, 0.1])
+    assert pick_threshold(seed_a, labels, labels == 0, 0.5)[0] > 0.5
+    assert pick_threshold(seed_b, labels, labels == 0, 0.5)[0] <= 0.4
+    threshold, figures = pick_threshold([seed_a, seed_b], labels, labels == 0, 0.5)
+    assert 0.4 < threshold <= 0.45 and figures["f1"] == pytest.approx((6 / 7 + 1) / 2, abs=1e-3)
+    assert pick_threshold([seed_a], labels, labels == 0, 0.5) == pick_threshold(seed_a, labels, labels == 0, 0.5)
+
+
 def test_the_more_sentences_readings_choose_no_threshold_and_are_known_by_their_text():
     from speech.corpus import load_sentences
     from speech.pronunciation.train_word_model import reads_more_sentences
