@@ -701,13 +701,15 @@ def families() -> None:
                 print_out_of_kind(data, judged_data, judged_more, names, units, seed)
 
 
-def sentence_parts(name: str) -> tuple[training.WordExamples, training.WordExamples, training.WordExamples]:
+def sentence_parts(
+    name: str, families: tuple[str, ...] | None = None
+) -> tuple[training.WordExamples, training.WordExamples, training.WordExamples]:
     """For `full` (the dump) or `streaming` (the streamed pass): the nine voices' words, dev-voices' and
-    dev-sentences', each with the head's shipped features and, for `full`, the PREFERRED_FAMILIES
-    columns of both recognisers appended (the columns stop 19 tried on `full`)."""
+    dev-sentences', each with the head's shipped features and, for `full`, columns of both recognisers'
+    preferred `families` appended (default PREFERRED_FAMILIES, the columns stop 19 tried on `full`)."""
     from speech.pronunciation.word_model import HEAD_FEATURES, PREFERRED_FAMILIES
 
-    groups = tuple((family,) for family in PREFERRED_FAMILIES)
+    groups = tuple((family,) for family in families or PREFERRED_FAMILIES)
     if name == "full":
         stored = pickle.loads(STORE.read_bytes())
         if MORE_SENTENCES not in stored:
@@ -733,16 +735,24 @@ def more_sentences() -> None:
     trained on the other eight and dev-voices, without and with dev-sentences' words of the other
     voices (never the judged voice's own); thresholds picked on the nine voices as train_word_model
     does. (2) dev-sentences' words judged out of voice and out of sentence: by heads trained on the old
-    sentences' words of the other voices. Seeds 1-3; `full` also with the preferred-family columns."""
-    from speech.pronunciation.word_model import FULL_FEATURES, HEAD_FEATURES, PREFERRED_FAMILIES
+    sentences' words of the other voices. Seeds 1-3; `full` also with the preferred-family columns (of
+    PREFERRED_FAMILIES and, `more-sentences full-families`, of every family: dev-sentences adds TH and AE
+    errors)."""
+    from speech.pronunciation.word_model import FULL_FEATURES, HEAD_FEATURES, PREFERRED_FAMILIES, RULE_FAMILIES
 
-    family_names = tuple(f"{r}_prefers_{family}" for r in ("ctc", "wctc") for family in PREFERRED_FAMILIES)
-    cases = [("full", FULL_FEATURES, 32), ("full + preferred families", (*FULL_FEATURES, *family_names), 32)]
-    cases += [("streaming", HEAD_FEATURES["streaming"], training.HEAD_RECIPES["streaming"].hidden_units)]
-    for label, names, units in cases:
+    def family_names(families: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f"{r}_prefers_{family}" for r in ("ctc", "wctc") for family in families)
+
+    cases = [
+        ("full", FULL_FEATURES, 32, None),
+        ("full + preferred families", (*FULL_FEATURES, *family_names(PREFERRED_FAMILIES)), 32, None),
+        ("streaming", HEAD_FEATURES["streaming"], training.HEAD_RECIPES["streaming"].hidden_units, None),
+        ("full-families + every family", (*FULL_FEATURES, *family_names(RULE_FAMILIES)), 32, RULE_FAMILIES),
+    ]
+    for label, names, units, families in cases:
         if label.split()[0] not in (sys.argv[2:] or HEADS):
             continue
-        data, more, sentences = sentence_parts(label.split()[0])
+        data, more, sentences = sentence_parts(label.split()[0].removesuffix("-families"), families)
         data, more, sentences = (first_columns(part, len(names)) for part in (data, more, sentences))
         truth, sentence_truth = data.labels("mispronunciation"), sentences.labels("mispronunciation")
         for seed in (1, 2, 3):
