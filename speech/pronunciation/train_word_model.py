@@ -240,9 +240,10 @@ def voice_group(voice: str) -> str:
 TRAINING_ONLY_VOICES = frozenset(voice_group(voice.name) for voice in MORE_DEV_LEARNER_VOICES)
 
 
-# dev-sentences' readings (build_corpus --more-sentences) train heads but choose no threshold either: their
-# learner errors are drawn family by family, not as in the other corpora (and the eval set)
 def reads_more_sentences(annotation: dict) -> bool:
+    """A reading of dev-sentences (build_corpus --more-sentences): its words train heads but choose no
+    threshold, as TRAINING_ONLY_VOICES' do, because its learner errors are drawn family by family, not as
+    in the other corpora and the eval set."""
     return annotation["text"] in _more_sentences()
 
 
@@ -491,8 +492,7 @@ def train(folders: list[Path], only: set[str] | None = None) -> tuple[WordModel,
             threshold = pick_gap_insertion_threshold(utterances, judged_insertions["insertion"], probabilities)
             figures = threshold_figures(probabilities, labels, examples.correct, threshold)
         else:
-            chosen_on = runs if len(runs) > 1 else probabilities
-            threshold, figures = pick_head_threshold(chosen_on, labels, examples, recipe.max_false_flag_rate)
+            threshold, figures = pick_head_threshold(runs, labels, examples, recipe.max_false_flag_rate)
         head = train_head(examples.vectors, labels, features, recipe.hidden_units)
         heads[name] = replace(head, threshold=threshold)
         report[name] = {"threshold": threshold, "out_of_voice": figures, "words": len(labels)}
