@@ -436,15 +436,20 @@ def out_of_kind(
     features: tuple[str, ...],
     units: int,
     seed: int,
+    other_kinds: training.WordExamples | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each word of JUDGED_KINDS scored by a head trained on the other kinds (and `more`'s words when
-    given); returns the probabilities and which words were judged."""
+    given, and `other_kinds`' words of the other kinds: dev-sentences'); returns the probabilities and
+    which words were judged."""
     truth = data.labels("mispronunciation")
     kind_of = np.array([voice_kind(v) for v in data.voices])
     probabilities = np.zeros(len(truth))
     for kind in JUDGED_KINDS:
         held = kind_of == kind
         vectors, labels = with_words_of(more, data.vectors[~held], truth[~held])
+        if other_kinds is not None:
+            kept = other_kinds.subset(np.array([voice_kind(v) != kind for v in other_kinds.voices]))
+            vectors, labels = with_words_of(kept, vectors, labels)
         head = training.train_head(vectors, labels, features, units, seed=seed)
         probabilities[held] = [head.probability(v) for v in data.vectors[held]]
     return probabilities, np.isin(kind_of, JUDGED_KINDS)
@@ -468,11 +473,12 @@ def print_out_of_kind(
     names: tuple[str, ...],
     units: int,
     seed: int,
+    other_kinds: training.WordExamples | None = None,
 ) -> None:
     """Leave one kind out on `judged_data` (`data` with extra columns): F1 and false flags at the pooled
     threshold, and per kind."""
     truth = data.labels("mispronunciation")
-    by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed)
+    by_kind_p, judged = out_of_kind(judged_data, judged_more, names, units, seed, other_kinds)
     part = data.subset(judged)
     threshold, figures = training.pick_threshold(by_kind_p[judged], truth[judged], part.correct, 0.03)
     print(
@@ -735,7 +741,8 @@ def more_sentences() -> None:
     trained on the other eight and dev-voices, without and with dev-sentences' words of the other
     voices (never the judged voice's own); thresholds picked on the nine voices as train_word_model
     does. (2) dev-sentences' words judged out of voice and out of sentence: by heads trained on the old
-    sentences' words of the other voices. Seeds 1-3; `full` also with the preferred-family columns (of
+    sentences' words of the other voices, and leaving a kind of voice out (print_out_of_kind).
+    Seeds 1-3; `full` also with the preferred-family columns (of
     PREFERRED_FAMILIES and, `more-sentences full-families`, of every family: dev-sentences adds TH and AE
     errors)."""
     from speech.pronunciation.word_model import FULL_FEATURES, HEAD_FEATURES, PREFERRED_FAMILIES, RULE_FAMILIES
@@ -777,6 +784,7 @@ def more_sentences() -> None:
                     by_kind(probabilities, data, truth, threshold),
                     flush=True,
                 )
+                print_out_of_kind(data, data, more, names, units, seed, sentences if extra else None)
                 if not extra:
                     new = training.threshold_figures(on_sentences, sentence_truth, sentences.correct, threshold)
                     print(
