@@ -27,7 +27,15 @@ import numpy as np
 
 from speech.accents import ENGLISH_ACCENTS
 from speech.audio import LEARNER_RATE, Audio, write_wav
-from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, Segment, SpokenWord
+from speech.corpus_voices import (
+    CorpusVoice,
+    EspeakVoice,
+    FestivalVoice,
+    PiperVoice,
+    Segment,
+    SpokenWord,
+    WarpedVoice,
+)
 from speech.g2p import arpabet_to_ipa, cmudict_pronunciations, normalise
 from speech.pronunciation.learner_variants import learner_variants, rule_family
 from speech.pronunciation.sphinx import ensure_word, force_align, new_decoder, pronunciation_name
@@ -76,6 +84,16 @@ MORE_DEV_LEARNER_VOICES: list[CorpusVoice] = [
     EspeakVoice("en-us+caleb", words_per_minute=145),
     EspeakVoice("en-us+edward", words_per_minute=175),
     EspeakVoice("en-us+norbert", words_per_minute=150),
+]
+
+# the dev kinds of voice with one speaker each, warped into other timbres, in a corpus of their own
+# (`build_corpus --set dev --warped-voices`); each keeps its speaker's voice group, so it is never heard
+# when that speaker is judged out of voice. The factors lie just outside the phone networks' training
+# augmentation (0.88-1.12)
+WARPED_DEV_LEARNER_VOICES: list[CorpusVoice] = [
+    WarpedVoice(voice, factor)
+    for voice in (PiperVoice(length_scale=1.0), FestivalVoice("kal_diphone"))
+    for factor in (0.86, 1.15)
 ]
 
 

@@ -345,6 +345,35 @@ def _festival_token(segment: int, position: int) -> str:
     return "zq" + letters[segment % 26] + letters[(segment // 26) % 26] + letters[position % 26] + "x"
 
 
+# ---------------------------------------------------------------------------------------------------- warped
+
+WARP_MARK = "~"
+
+
+@dataclass(frozen=True)
+class WarpedVoice:
+    """Another voice's rendering resampled by `factor`, as if its speaker's vocal tract were that much
+    shorter (> 1: higher formants and pitch, quicker) or longer: a new timbre of the same voice, for
+    kinds of voice that have one speaker only (piper joe, Festival kal)."""
+
+    voice: CorpusVoice
+    factor: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.voice.name}{WARP_MARK}{self.factor:g}"  # voice group (the speaker) unchanged
+
+    def available(self) -> bool:
+        return self.voice.available()
+
+    def render(self, segments: list[Segment]) -> list[Audio]:
+        return [_finish(audio.samples, round(LEARNER_RATE * self.factor)) for audio in self.voice.render(segments)]
+
+
+def is_warped(voice_name: str) -> bool:
+    return WARP_MARK in voice_name
+
+
 # ----------------------------------------------------------------------------------------------------- shared
 
 

@@ -36,6 +36,8 @@
                                                                             # of variant each phone
                                                                             # recogniser prefers (add
                                                                             # `full` or `streaming`: one)
+    PYTHONPATH=. python docs/experiments/word_model_variants.py warped-voices  # `full` with dev-warped's
+                                                                            # warped piper and kal too
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -65,6 +67,7 @@ from speech.pronunciation.word_model import FULL_FEATURES, STREAMING_FEATURES, W
 DEV = ["dev", "dev2", "dev3", "dev4", "dev5", "dev-accents"]
 MORE_VOICES = "dev-voices"  # build_corpus --set dev --seed 7 --more-voices (stop 16)
 MORE_SENTENCES = "dev-sentences"  # build_corpus --set dev --seed 8 --more-sentences --count 720 (stop 20)
+WARPED_VOICES = "dev-warped"  # build_corpus --set dev --seed 9 --warped-voices (stop 21)
 STORE = Path("var/experiments/word_features.pkl")
 WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
@@ -77,7 +80,8 @@ def dump(store: Path | None = None) -> None:
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
-    for name in [*DEV, *(extra for extra in (MORE_VOICES, MORE_SENTENCES) if (Path("var/corpus") / extra).exists())]:
+    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES)
+    for name in [*DEV, *(extra for extra in extras if (Path("var/corpus") / extra).exists())]:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         words = scored_words(utterances)
         preferred = [
@@ -139,13 +143,16 @@ def dump_warped() -> None:
 
 def examples(names: list[str], store: Path | None = None) -> tuple[training.WordExamples, np.ndarray]:
     stored = pickle.loads((store or STORE).read_bytes())
-    parts = [stored[name][0] for name in names]
-    joined = training.WordExamples(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("vectors", "errors", "skipped", "voices"))
-    )
+    words = joined([stored[name][0] for name in names])
     # FULL_FEATURES only: since stop 20 the `full` head's own features, and so the dump, end with the
     # recognisers' preferred families, which `families` and `more-sentences` add themselves
-    return first_columns(joined, len(FULL_FEATURES)), np.concatenate([np.array(stored[name][1]) for name in names])
+    return first_columns(words, len(FULL_FEATURES)), np.concatenate([np.array(stored[name][1]) for name in names])
+
+
+def joined(parts: list[training.WordExamples]) -> training.WordExamples:
+    return training.WordExamples(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("vectors", "errors", "skipped", "voices"))
+    )
 
 
 def columns(data: training.WordExamples, names: tuple[str, ...]) -> training.WordExamples:
@@ -707,24 +714,33 @@ def families() -> None:
                 print_out_of_kind(data, judged_data, judged_more, names, units, seed)
 
 
+def full_parts(*folder_lists: list[str], families: tuple[str, ...] | None = None) -> tuple[training.WordExamples, ...]:
+    """The dumped `full` words of each list of folders, with columns of both recognisers' preferred
+    `families` appended (default PREFERRED_FAMILIES: the shipped `full` head's features)."""
+    from speech.pronunciation.word_model import PREFERRED_FAMILIES
+
+    groups = tuple((family,) for family in families or PREFERRED_FAMILIES)
+    stored = pickle.loads(STORE.read_bytes())
+    missing = [folder for folders in folder_lists for folder in folders if folder not in stored]
+    if missing:
+        raise SystemExit(f"{STORE} has no {', '.join(missing)}: build it, then run `dump` again")
+    parts = []
+    for folders in folder_lists:
+        preferred = np.array([pair for folder in folders for pair in stored[folder][2]], dtype=object)
+        parts.append(with_column(examples(folders)[0], family_columns(preferred, groups)))
+    return tuple(parts)
+
+
 def sentence_parts(
     name: str, families: tuple[str, ...] | None = None
 ) -> tuple[training.WordExamples, training.WordExamples, training.WordExamples]:
     """For `full` (the dump) or `streaming` (the streamed pass): the nine voices' words, dev-voices' and
     dev-sentences', each with the head's shipped features and, for `full`, columns of both recognisers'
     preferred `families` appended (default PREFERRED_FAMILIES, the columns stop 19 tried on `full`)."""
-    from speech.pronunciation.word_model import HEAD_FEATURES, PREFERRED_FAMILIES
+    from speech.pronunciation.word_model import HEAD_FEATURES
 
-    groups = tuple((family,) for family in families or PREFERRED_FAMILIES)
     if name == "full":
-        stored = pickle.loads(STORE.read_bytes())
-        if MORE_SENTENCES not in stored:
-            raise SystemExit(f"{STORE} has no {MORE_SENTENCES}: build it, then run `dump` again")
-        parts = []
-        for folders in (DEV, [MORE_VOICES], [MORE_SENTENCES]):
-            preferred = np.array([pair for folder in folders for pair in stored[folder][2]], dtype=object)
-            parts.append(with_column(examples(folders)[0], family_columns(preferred, groups)))
-        return tuple(parts)
+        return full_parts(DEV, [MORE_VOICES], [MORE_SENTENCES], families=families)
     from speech.pronunciation.word_model import default_word_model
 
     parts = []
@@ -794,6 +810,44 @@ def more_sentences() -> None:
                     )
 
 
+def warped_voices() -> None:
+    """Stop 21: does the shipped `full` head gain from dev-warped (piper joe and Festival kal resampled into
+    other timbres: build_corpus --warped-voices)? The nine voices of DEV judged as `more-sentences` judges
+    them with the shipped recipe (heads trained on the other eight, dev-voices and the other voices'
+    dev-sentences), without and with the other voices' dev-warped words (never the judged speaker's own
+    timbres: they share its voice group), thresholds picked on the nine voices; then leaving a kind of
+    voice out, where a held-out kind loses its warped timbres too. Seeds 1-3, and the three seeds'
+    mean F1 at one threshold, as train_word_model picks `full`'s."""
+    from speech.pronunciation.word_model import HEAD_FEATURES
+
+    names = HEAD_FEATURES["full"]
+    data, more, sentences, warped = full_parts(DEV, [MORE_VOICES], [MORE_SENTENCES], [WARPED_VOICES])
+    truth = data.labels("mispronunciation")
+    runs: dict[bool, list[np.ndarray]] = {False: [], True: []}
+    for seed in (1, 2, 3):
+        for extra in (False, True):
+            other_words = joined([sentences, warped]) if extra else sentences
+            probabilities = np.zeros(len(truth))
+            for voice in sorted(set(data.voices)):
+                held = data.voices == voice
+                vectors, labels = with_words_of(more, data.vectors[~held], truth[~held])
+                vectors, labels = with_words_of(other_words.subset(other_words.voices != voice), vectors, labels)
+                head = training.train_head(vectors, labels, names, 32, seed=seed)
+                probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+            runs[extra].append(probabilities)
+            threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+            print(
+                f"seed {seed} {'with' if extra else 'without'} dev-warped: nine voices {threshold}"
+                f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+                by_kind(probabilities, data, truth, threshold),
+                flush=True,
+            )
+            print_out_of_kind(data, data, more, names, 32, seed, other_words)
+    for extra, label in ((False, "without"), (True, "with")):
+        threshold, figures = training.pick_threshold(runs[extra], truth, data.correct, 0.03)
+        print(f"seeds 1-3 {label} dev-warped: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
+
+
 def ensemble() -> None:
     """Heads of five training seeds averaged (their mean logit, `train_word_model.averaged_heads`) against
     each seed alone, out of voice on the nine voices, trained with dev-voices' words too, for the `full`
@@ -826,6 +880,7 @@ if __name__ == "__main__":
         "more-voices": more_voices,
         "more-voices-streaming": lambda: more_voices("streaming"),
         "ensemble": ensemble,
+        "warped-voices": warped_voices,
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,

@@ -37,6 +37,7 @@ import torch
 
 from speech.audio import read_wav
 from speech.corpus import MORE_DEV_LEARNER_VOICES, MORE_DEV_SENTENCES, load_corpus, load_sentences
+from speech.corpus_voices import is_warped
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     ScoredUtterance,
@@ -220,18 +221,24 @@ def streamed_dev_corpus(folders: list[Path], word_model: WordModel) -> list[Stre
 
 
 def streamed_word_examples(utterances: list[StreamedUtterance]) -> WordExamples:
-    vectors, errors, skipped, voices = [], [], [], []
+    """The streamed pass's words; a warped voice's choose no threshold (dev-sentences' would too, but a
+    StreamedUtterance has no text: `streaming` is not trained on dev-sentences)."""
+    vectors, errors, skipped, voices, training_only = [], [], [], [], []
     for utterance in utterances:
         for truth, (feature, context) in zip(utterance.truths, utterance.decided, strict=True):
             vectors.append(word_features(feature, "streaming", context))
             errors.append(truth["error"])
             skipped.append(feature.decoded is None)
             voices.append(voice_group(utterance.voice))
-    return WordExamples(np.array(vectors), np.array(errors), np.array(skipped), np.array(voices))
+            training_only.append(is_warped(utterance.voice))
+    return WordExamples(
+        np.array(vectors), np.array(errors), np.array(skipped), np.array(voices), np.array(training_only, bool)
+    )
 
 
 def voice_group(voice: str) -> str:
-    """ "piper:joe@1.2" -> "piper:joe": the same voice at another speed is not an unseen voice."""
+    """ "piper:joe@1.2" -> "piper:joe": the same voice at another speed, or warped ("piper:joe@1~1.15"), is
+    not an unseen voice."""
     return voice.split("@", 1)[0]
 
 
@@ -247,6 +254,13 @@ def reads_more_sentences(annotation: dict) -> bool:
     return annotation["text"] in _more_sentences()
 
 
+def chooses_no_threshold(annotation: dict) -> bool:
+    """A reading whose words train heads but choose no threshold: of dev-sentences, or by a warped voice
+    (build_corpus --warped-voices: one speaker's other timbres would outweigh the other voices in the
+    false-flag cap, as TRAINING_ONLY_VOICES would)."""
+    return reads_more_sentences(annotation) or is_warped(annotation["voice"])
+
+
 @cache
 def _more_sentences() -> frozenset[str]:
     return frozenset(load_sentences(MORE_DEV_SENTENCES))
@@ -256,7 +270,7 @@ def word_examples(utterances: list[ScoredUtterance], head: str) -> WordExamples:
     vectors, errors, skipped, voices, training_only = [], [], [], [], []
     for utterance in utterances:
         context = UtteranceContext.of(utterance.features.slots)
-        more = reads_more_sentences(utterance.annotation)
+        more = chooses_no_threshold(utterance.annotation)
         for word in scored_words([utterance]):
             vectors.append(word_features(word.feature, head, context))
             errors.append(word.truth["error"])
@@ -289,7 +303,7 @@ def insertion_examples(utterances: list[ScoredUtterance], head: str = "insertion
         vectors.append(insertion_features(extra, HEAD_FEATURES[head]))
         errors.append("insertion" if overlaps_inserted_word(extra, utterance.annotation) else "none")
         voices.append(voice_group(utterance.voice))
-        training_only.append(reads_more_sentences(utterance.annotation))
+        training_only.append(chooses_no_threshold(utterance.annotation))
     count = len(errors)
     return WordExamples(
         np.array(vectors), np.array(errors), np.zeros(count, bool), np.array(voices), np.array(training_only, bool)

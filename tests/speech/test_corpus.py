@@ -11,11 +11,12 @@ from speech.corpus import (
     MORE_DEV_ACCENT_VOICES,
     MORE_DEV_LEARNER_VOICES,
     VOICES,
+    WARPED_DEV_LEARNER_VOICES,
     build_corpus,
     load_corpus,
     load_sentences,
 )
-from speech.corpus_voices import EspeakVoice, PiperVoice
+from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord, WarpedVoice, is_warped
 from speech.g2p import normalise
 
 TINY_VOICES = [EspeakVoice("en-us+m2", words_per_minute=160), PiperVoice(length_scale=1.0)]
@@ -172,3 +173,46 @@ def test_the_more_sentences_dev_corpus_reads_the_new_sentences_with_the_dev_lear
         call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--more-sentences")
     with pytest.raises(CommandError, match="choose one"):
         call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--more-sentences", "--more-voices")
+
+
+def test_a_warped_voice_is_its_speaker_resampled_into_a_shorter_brighter_reading():
+    import numpy as np
+
+    from speech.pronunciation.train_word_model import voice_group
+
+    plain = EspeakVoice("en-us+m1", words_per_minute=150)
+    warped = WarpedVoice(plain, 1.15)
+    assert warped.name == "espeak:en-us+m1@150~1.15" and is_warped(warped.name) and not is_warped(plain.name)
+    assert voice_group(warped.name) == voice_group(plain.name)  # the same speaker: never judged by itself
+    segment = [SpokenWord("she"), SpokenWord("sells"), SpokenWord("sea"), SpokenWord("shells")]
+    (original,), (higher,) = plain.render([segment]), warped.render([segment])
+    assert higher.rate == original.rate == 16000
+    assert higher.seconds == pytest.approx(original.seconds / 1.15, rel=0.03)
+
+    def median_pitch(samples: np.ndarray) -> float:  # autocorrelation peak of the voiced 40 ms frames
+        pitches = []
+        for start in range(0, len(samples) - 640, 320):
+            frame = samples[start : start + 640] - np.mean(samples[start : start + 640])
+            correlation = np.correlate(frame, frame, "full")[639:]
+            lag = 40 + int(np.argmax(correlation[40:200]))  # 80-400 Hz
+            if correlation[lag] > 0.5 * correlation[0]:
+                pitches.append(16000 / lag)
+        return float(np.median(pitches))
+
+    assert median_pitch(higher.samples) == pytest.approx(1.15 * median_pitch(original.samples), rel=0.04)
+
+
+def test_the_warped_voices_dev_corpus_reads_with_warped_piper_and_kal_only(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    call_command(
+        "build_corpus", "--set", "dev", "--seed", "9", "--count", "4", "--out", str(tmp_path / "a"), "--warped-voices"
+    )
+    voices = {annotation["voice"] for _, annotation in load_corpus(tmp_path / "a")}
+    # Festival is a dev-tool extra: without it, the warped piper voices read everything
+    assert voices <= {v.name for v in WARPED_DEV_LEARNER_VOICES} and all(map(is_warped, voices))
+    assert {"piper:joe@1~0.86", "piper:joe@1~1.15"} <= voices
+    with pytest.raises(CommandError, match="dev"):
+        call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--warped-voices")
+    with pytest.raises(CommandError, match="choose one"):
+        call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--warped-voices", "--more-voices")

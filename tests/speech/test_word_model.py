@@ -223,12 +223,16 @@ def test_several_seeds_choose_the_threshold_by_their_mean_f1():
     assert pick_threshold([seed_a], labels, labels == 0, 0.5) == pick_threshold(seed_a, labels, labels == 0, 0.5)
 
 
-def test_the_more_sentences_readings_choose_no_threshold_and_are_known_by_their_text():
+def test_the_more_sentences_and_warped_readings_choose_no_threshold_and_are_known_by_text_or_voice():
     from speech.corpus import load_sentences
-    from speech.pronunciation.train_word_model import reads_more_sentences
+    from speech.pronunciation.train_word_model import chooses_no_threshold, reads_more_sentences
 
     assert reads_more_sentences({"text": load_sentences("dev_more")[0]})
     assert not reads_more_sentences({"text": load_sentences("dev")[0]})
+    dev_text = load_sentences("dev")[0]
+    assert chooses_no_threshold({"text": load_sentences("dev_more")[0], "voice": "piper:joe@1"})
+    assert chooses_no_threshold({"text": dev_text, "voice": "festival:kal_diphone@1~1.15"})  # a warped voice
+    assert not chooses_no_threshold({"text": dev_text, "voice": "festival:kal_diphone@1"})
     probabilities_ = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1])
     labels = np.array([1, 1, 0, 1, 0, 0, 0, 0], dtype=float)
     # the same voice reading the more sentences, with many errors scored just under the chosen threshold:

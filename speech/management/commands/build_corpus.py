@@ -6,7 +6,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from speech.corpus import ACCENT_VOICES, MORE_DEV_ACCENT_VOICES, MORE_DEV_LEARNER_VOICES, VOICES, build_corpus
+from speech.corpus import (
+    ACCENT_VOICES,
+    MORE_DEV_ACCENT_VOICES,
+    MORE_DEV_LEARNER_VOICES,
+    VOICES,
+    WARPED_DEV_LEARNER_VOICES,
+    build_corpus,
+)
 
 
 class Command(BaseCommand):
@@ -36,6 +43,12 @@ class Command(BaseCommand):
             help="dev only: the dev learner voices read speech/data/sentences_dev_more.txt, with the learner-error "
             "families drawn evenly",
         )
+        parser.add_argument(
+            "--warped-voices",
+            action="store_true",
+            help="dev only: learner errors read by piper joe and Festival kal, resampled into other timbres "
+            "(speech.corpus.WARPED_DEV_LEARNER_VOICES)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         corpus_set = str(options["corpus_set"])
@@ -45,19 +58,21 @@ class Command(BaseCommand):
                 f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
             )
         voices = accent_voices = None
-        extras = [name for name in ("accents_only", "more_voices", "more_sentences") if options[name]]
+        flags = ("accents_only", "more_voices", "more_sentences", "warped_voices")
+        extras = [name for name in flags if options[name]]
+        named = ", ".join(f"--{name.replace('_', '-')}" for name in flags)
         if len(extras) > 1:
-            raise CommandError("--accents-only, --more-voices and --more-sentences build different corpora; choose one")
+            raise CommandError(f"{named} build different corpora; choose one")
         if extras and corpus_set != "dev":
-            raise CommandError(
-                "--accents-only, --more-voices and --more-sentences build dev corpora; the eval voices are --set eval"
-            )
+            raise CommandError(f"{named} build dev corpora; the eval voices are --set eval")
         if options["accents_only"]:
             voices, accent_voices = [], MORE_DEV_ACCENT_VOICES
         if options["more_voices"]:
             voices, accent_voices = MORE_DEV_LEARNER_VOICES, []
         if options["more_sentences"]:
             voices, accent_voices = VOICES["dev"], []
+        if options["warped_voices"]:
+            voices, accent_voices = WARPED_DEV_LEARNER_VOICES, []
         started = time.perf_counter()
         try:
             utterances = build_corpus(
