@@ -85,6 +85,22 @@ MORE_DEV_LEARNER_VOICES: list[CorpusVoice] = [
     EspeakVoice("en-us+edward", words_per_minute=175),
     EspeakVoice("en-us+norbert", words_per_minute=150),
 ]
+# a second batch of them (stop 21: `build_corpus --set dev --more-voices 2`, var/corpus/dev-voices2)
+SECOND_MORE_DEV_LEARNER_VOICES: list[CorpusVoice] = [
+    EspeakVoice("en-us+Andrea", words_per_minute=160),
+    EspeakVoice("en-us+anika", words_per_minute=170),
+    EspeakVoice("en-us+grandma", words_per_minute=145),
+    EspeakVoice("en-us+grandpa", words_per_minute=150),
+    EspeakVoice("en-us+travis", words_per_minute=175),
+    EspeakVoice("en-us+quincy", words_per_minute=155),
+    EspeakVoice("en-us+Reed", words_per_minute=165),  # the Klatt synthesiser, with breath
+    EspeakVoice("en-us+boris", words_per_minute=160),
+]
+MORE_DEV_LEARNER_VOICE_BATCHES: dict[int, list[CorpusVoice]] = {
+    1: MORE_DEV_LEARNER_VOICES,
+    2: SECOND_MORE_DEV_LEARNER_VOICES,
+}
+ALL_MORE_DEV_LEARNER_VOICES = [voice for batch in MORE_DEV_LEARNER_VOICE_BATCHES.values() for voice in batch]
 
 # the dev kinds of voice with one speaker each, warped into other timbres, in a corpus of their own
 # (`build_corpus --set dev --warped-voices`); each keeps its speaker's voice group, so it is never heard

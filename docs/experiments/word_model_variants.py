@@ -36,8 +36,13 @@
                                                                             # of variant each phone
                                                                             # recogniser prefers (add
                                                                             # `full` or `streaming`: one)
-    PYTHONPATH=. python docs/experiments/word_model_variants.py warped-voices  # `full` with dev-warped's
-                                                                            # warped piper and kal too
+    PYTHONPATH=. python docs/experiments/word_model_variants.py warped-voices  # both heads with
+                                                                            # dev-warped's warped piper
+                                                                            # and kal too (add `full` or
+                                                                            # `streaming`: one)
+    PYTHONPATH=. python docs/experiments/word_model_variants.py more-voices2  # both heads with
+                                                                            # dev-voices2's eight more
+                                                                            # espeak-ng variants too
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -68,6 +73,7 @@ DEV = ["dev", "dev2", "dev3", "dev4", "dev5", "dev-accents"]
 MORE_VOICES = "dev-voices"  # build_corpus --set dev --seed 7 --more-voices (stop 16)
 MORE_SENTENCES = "dev-sentences"  # build_corpus --set dev --seed 8 --more-sentences --count 720 (stop 20)
 WARPED_VOICES = "dev-warped"  # build_corpus --set dev --seed 9 --warped-voices (stop 21)
+SECOND_MORE_VOICES = "dev-voices2"  # build_corpus --set dev --seed 10 --more-voices 2 (stop 21)
 STORE = Path("var/experiments/word_features.pkl")
 WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
@@ -80,7 +86,7 @@ def dump(store: Path | None = None) -> None:
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
-    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES)
+    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES, SECOND_MORE_VOICES)
     for name in [*DEV, *(extra for extra in extras if (Path("var/corpus") / extra).exists())]:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         words = scored_words(utterances)
@@ -741,14 +747,9 @@ def sentence_parts(
 
     if name == "full":
         return full_parts(DEV, [MORE_VOICES], [MORE_SENTENCES], families=families)
-    from speech.pronunciation.word_model import default_word_model
-
-    parts = []
-    for folders in (DEV, [MORE_VOICES], [MORE_SENTENCES]):
-        streamed = training.streamed_dev_corpus([Path("var/corpus") / f for f in folders], default_word_model())
-        parts.append(training.streamed_word_examples(streamed))
+    parts = streamed_parts(DEV, [MORE_VOICES], [MORE_SENTENCES])
     assert parts[0].vectors.shape[1] == len(HEAD_FEATURES[name])
-    return tuple(parts)
+    return parts
 
 
 def more_sentences() -> None:
@@ -810,42 +811,63 @@ def more_sentences() -> None:
                     )
 
 
-def warped_voices() -> None:
-    """Stop 21: does the shipped `full` head gain from dev-warped (piper joe and Festival kal resampled into
-    other timbres: build_corpus --warped-voices)? The nine voices of DEV judged as `more-sentences` judges
-    them with the shipped recipe (heads trained on the other eight, dev-voices and the other voices'
-    dev-sentences), without and with the other voices' dev-warped words (never the judged speaker's own
-    timbres: they share its voice group), thresholds picked on the nine voices; then leaving a kind of
-    voice out, where a held-out kind loses its warped timbres too. Seeds 1-3, and the three seeds'
-    mean F1 at one threshold, as train_word_model picks `full`'s."""
+def added_corpus(added: str) -> None:
+    """Stop 21: do the heads gain from the `added` dev folder: dev-warped (piper joe and Festival kal
+    resampled into other timbres, build_corpus --warped-voices) or dev-voices2 (eight more espeak-ng
+    variants, --more-voices 2)? The nine voices of DEV judged with each head's shipped recipe (heads
+    trained on the other eight and dev-voices; `full` also on the other voices' dev-sentences), without
+    and with the other voices' words of `added` (never the judged speaker's own: a warped timbre shares
+    its voice group), thresholds picked on the nine voices; then leaving a kind of voice out, where a
+    held-out kind loses its warped timbres too. Seeds 1-3, and the three seeds' mean F1 at one
+    threshold, as train_word_model picks `full`'s. `warped-voices streaming`: that head only."""
     from speech.pronunciation.word_model import HEAD_FEATURES
 
-    names = HEAD_FEATURES["full"]
-    data, more, sentences, warped = full_parts(DEV, [MORE_VOICES], [MORE_SENTENCES], [WARPED_VOICES])
-    truth = data.labels("mispronunciation")
-    runs: dict[bool, list[np.ndarray]] = {False: [], True: []}
-    for seed in (1, 2, 3):
-        for extra in (False, True):
-            other_words = joined([sentences, warped]) if extra else sentences
-            probabilities = np.zeros(len(truth))
-            for voice in sorted(set(data.voices)):
-                held = data.voices == voice
-                vectors, labels = with_words_of(more, data.vectors[~held], truth[~held])
-                vectors, labels = with_words_of(other_words.subset(other_words.voices != voice), vectors, labels)
-                head = training.train_head(vectors, labels, names, 32, seed=seed)
-                probabilities[held] = [head.probability(v) for v in data.vectors[held]]
-            runs[extra].append(probabilities)
-            threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
-            print(
-                f"seed {seed} {'with' if extra else 'without'} dev-warped: nine voices {threshold}"
-                f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
-                by_kind(probabilities, data, truth, threshold),
-                flush=True,
-            )
-            print_out_of_kind(data, data, more, names, 32, seed, other_words)
-    for extra, label in ((False, "without"), (True, "with")):
-        threshold, figures = training.pick_threshold(runs[extra], truth, data.correct, 0.03)
-        print(f"seeds 1-3 {label} dev-warped: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
+    for name in [head for head in HEADS if head in sys.argv[2:]] or HEADS:
+        names, units = HEAD_FEATURES[name], training.HEAD_RECIPES[name].hidden_units
+        if name == "full":
+            data, more, sentences, extra_words = full_parts(DEV, [MORE_VOICES], [MORE_SENTENCES], [added])
+            shipped_extra = [sentences]
+        else:
+            data, more, extra_words = streamed_parts(DEV, [MORE_VOICES], [added])
+            shipped_extra = []
+        truth = data.labels("mispronunciation")
+        runs: dict[bool, list[np.ndarray]] = {False: [], True: []}
+        for seed in (1, 2, 3):
+            for extra in (False, True):
+                extra_parts = [*shipped_extra, extra_words] if extra else shipped_extra
+                other_words = joined(extra_parts) if extra_parts else None
+                probabilities = np.zeros(len(truth))
+                for voice in sorted(set(data.voices)):
+                    held = data.voices == voice
+                    vectors, labels = with_words_of(more, data.vectors[~held], truth[~held])
+                    if other_words is not None:
+                        kept = other_words.subset(other_words.voices != voice)
+                        vectors, labels = with_words_of(kept, vectors, labels)
+                    head = training.train_head(vectors, labels, names, units, seed=seed)
+                    probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+                runs[extra].append(probabilities)
+                threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+                print(
+                    f"{name} seed {seed} {'with' if extra else 'without'} {added}: nine voices {threshold}"
+                    f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+                    by_kind(probabilities, data, truth, threshold),
+                    flush=True,
+                )
+                print_out_of_kind(data, data, more, names, units, seed, other_words)
+        for extra, label in ((False, "without"), (True, "with")):
+            threshold, figures = training.pick_threshold(runs[extra], truth, data.correct, 0.03)
+            print(f"{name} seeds 1-3 {label} {added}: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
+
+
+def streamed_parts(*folder_lists: list[str]) -> tuple[training.WordExamples, ...]:
+    """The streamed pass's words (train_word_model's cache, made if missing) of each list of folders."""
+    from speech.pronunciation.word_model import default_word_model
+
+    parts = []
+    for folders in folder_lists:
+        streamed = training.streamed_dev_corpus([Path("var/corpus") / f for f in folders], default_word_model())
+        parts.append(training.streamed_word_examples(streamed))
+    return tuple(parts)
 
 
 def ensemble() -> None:
@@ -880,7 +902,8 @@ if __name__ == "__main__":
         "more-voices": more_voices,
         "more-voices-streaming": lambda: more_voices("streaming"),
         "ensemble": ensemble,
-        "warped-voices": warped_voices,
+        "warped-voices": lambda: added_corpus(WARPED_VOICES),
+        "more-voices2": lambda: added_corpus(SECOND_MORE_VOICES),
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,

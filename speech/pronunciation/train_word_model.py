@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from speech.audio import read_wav
-from speech.corpus import MORE_DEV_LEARNER_VOICES, MORE_DEV_SENTENCES, load_corpus, load_sentences
+from speech.corpus import ALL_MORE_DEV_LEARNER_VOICES, MORE_DEV_SENTENCES, load_corpus, load_sentences
 from speech.corpus_voices import is_warped
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
@@ -75,7 +75,8 @@ from speech.pronunciation.word_model import (
 CACHE_DIR = Path("var/word_model_cache")
 # part of the streamed pass's cache key: bump it when what the streaming path computes for a word changes
 STREAMED_EVIDENCE_VERSION = "open-end,next-onset"
-WORD_MODEL_FEATURES_KEY = ",".join(STREAMING_FEATURES) + STREAMED_EVIDENCE_VERSION
+# the streamed pass's cache key besides the fold networks' weights: the features the pass computes
+STREAMED_PASS_CACHE_KEY = ",".join(STREAMING_FEATURES) + STREAMED_EVIDENCE_VERSION
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def streamed_dev_corpus(folders: list[Path], word_model: WordModel) -> list[Stre
     see (the word and the one before with an open end, no later words). Cached per folder, fold weights,
     feature list and STREAMED_EVIDENCE_VERSION."""
     folds = b"".join(fold_model_path(k).read_bytes() for k in sorted(set(CORPUS_VOICE_FOLDS.values())))
-    key = hashlib.sha256(folds + WORD_MODEL_FEATURES_KEY.encode()).hexdigest()[:12]
+    key = hashlib.sha256(folds + STREAMED_PASS_CACHE_KEY.encode()).hexdigest()[:12]
     todo, result = [], {}
     for folder in folders:
         index = json.loads((folder / "index.json").read_text())
@@ -242,9 +243,9 @@ def voice_group(voice: str) -> str:
     return voice.split("@", 1)[0]
 
 
-# dev-voices' eight espeak-ng variants train every head but choose no threshold: eight voices of one engine
+# dev-voices' (and dev-voices2's) espeak-ng variants train every head but choose no threshold: voices of one engine
 # would outweigh the other kinds of voice (neural, diphone, accents) in the false-flag cap and lower it
-TRAINING_ONLY_VOICES = frozenset(voice_group(voice.name) for voice in MORE_DEV_LEARNER_VOICES)
+TRAINING_ONLY_VOICES = frozenset(voice_group(voice.name) for voice in ALL_MORE_DEV_LEARNER_VOICES)
 
 
 def reads_more_sentences(annotation: dict) -> bool:

@@ -10,6 +10,7 @@ from speech.corpus import (
     ACCENT_VOICES,
     MORE_DEV_ACCENT_VOICES,
     MORE_DEV_LEARNER_VOICES,
+    SECOND_MORE_DEV_LEARNER_VOICES,
     VOICES,
     WARPED_DEV_LEARNER_VOICES,
     build_corpus,
@@ -121,6 +122,32 @@ def test_the_more_voices_dev_corpus_has_learner_errors_by_its_own_voices_only(tm
         call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--more-voices")
     with pytest.raises(CommandError, match="choose one"):
         call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--more-voices", "--accents-only")
+
+
+def test_the_second_batch_of_more_voices_is_new_to_every_network_and_corpus(tmp_path):
+    from django.core.management import call_command
+
+    from speech.pronunciation.train_phone_model import ESPEAK_VARIANTS
+
+    call_command(
+        "build_corpus",
+        "--set",
+        "dev",
+        "--seed",
+        "10",
+        "--count",
+        "8",
+        "--out",
+        str(tmp_path / "a"),
+        "--more-voices",
+        "2",
+    )
+    voices = {annotation["voice"] for _, annotation in load_corpus(tmp_path / "a")}
+    assert voices == {v.name for v in SECOND_MORE_DEV_LEARNER_VOICES}
+    variants = {v.variant.split("+")[1] for v in SECOND_MORE_DEV_LEARNER_VOICES}
+    first = {v.variant.split("+")[1] for v in MORE_DEV_LEARNER_VOICES}
+    corpora = {v.variant.split("+")[-1] for group in VOICES.values() for v in group if isinstance(v, EspeakVoice)}
+    assert len(variants) == 8 and not variants & (first | set(ESPEAK_VARIANTS) | corpora)
 
 
 def test_the_more_dev_sentences_are_new_and_share_no_phrase_with_eval():

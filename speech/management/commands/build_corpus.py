@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from speech.corpus import (
     ACCENT_VOICES,
     MORE_DEV_ACCENT_VOICES,
-    MORE_DEV_LEARNER_VOICES,
+    MORE_DEV_LEARNER_VOICE_BATCHES,
     VOICES,
     WARPED_DEV_LEARNER_VOICES,
     build_corpus,
@@ -33,9 +33,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--more-voices",
-            action="store_true",
+            nargs="?",
+            type=int,
+            const=1,
+            choices=sorted(MORE_DEV_LEARNER_VOICE_BATCHES),
+            metavar="BATCH",
             help="dev only: learner errors read by eight more espeak-ng en-us variants (speech.corpus."
-            "MORE_DEV_LEARNER_VOICES)",
+            "MORE_DEV_LEARNER_VOICE_BATCHES; batch 1 unless given)",
         )
         parser.add_argument(
             "--more-sentences",
@@ -68,7 +72,7 @@ class Command(BaseCommand):
         if options["accents_only"]:
             voices, accent_voices = [], MORE_DEV_ACCENT_VOICES
         if options["more_voices"]:
-            voices, accent_voices = MORE_DEV_LEARNER_VOICES, []
+            voices, accent_voices = MORE_DEV_LEARNER_VOICE_BATCHES[int(options["more_voices"])], []
         if options["more_sentences"]:
             voices, accent_voices = VOICES["dev"], []
         if options["warped_voices"]:
