@@ -101,6 +101,10 @@ MORE_DEV_LEARNER_VOICE_BATCHES: dict[int, list[CorpusVoice]] = {
     2: SECOND_MORE_DEV_LEARNER_VOICES,
 }
 ALL_MORE_DEV_LEARNER_VOICES = [voice for batch in MORE_DEV_LEARNER_VOICE_BATCHES.values() for voice in batch]
+# MBROLA's three US English diphone voices through Festival (Debian's mbrola, mbrola-us1..3 and
+# festvox-us1..3, from non-free and contrib; a dev tool as Festival is): another diphone engine and three
+# more speakers, in a corpus of their own (`build_corpus --set dev --mbrola-voices`)
+MBROLA_DEV_LEARNER_VOICES: list[CorpusVoice] = [FestivalVoice(f"us{number}_mbrola") for number in (1, 2, 3)]
 
 # the dev kinds of voice with one speaker each, warped into other timbres, in a corpus of their own
 # (`build_corpus --set dev --warped-voices`); each keeps its speaker's voice group, so it is never heard

@@ -74,6 +74,7 @@ MORE_VOICES = "dev-voices"  # build_corpus --set dev --seed 7 --more-voices (sto
 MORE_SENTENCES = "dev-sentences"  # build_corpus --set dev --seed 8 --more-sentences --count 720 (stop 20)
 WARPED_VOICES = "dev-warped"  # build_corpus --set dev --seed 9 --warped-voices (stop 21)
 SECOND_MORE_VOICES = "dev-voices2"  # build_corpus --set dev --seed 10 --more-voices 2 (stop 21)
+MBROLA_VOICES = "dev-mbrola"  # build_corpus --set dev --seed 11 --mbrola-voices (stop 21)
 STORE = Path("var/experiments/word_features.pkl")
 WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
@@ -86,7 +87,7 @@ def dump(store: Path | None = None) -> None:
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
-    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES, SECOND_MORE_VOICES)
+    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES, SECOND_MORE_VOICES, MBROLA_VOICES)
     for name in [*DEV, *(extra for extra in extras if (Path("var/corpus") / extra).exists())]:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         words = scored_words(utterances)
@@ -904,6 +905,7 @@ if __name__ == "__main__":
         "ensemble": ensemble,
         "warped-voices": lambda: added_corpus(WARPED_VOICES),
         "more-voices2": lambda: added_corpus(SECOND_MORE_VOICES),
+        "mbrola-voices": lambda: added_corpus(MBROLA_VOICES),
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,

@@ -47,6 +47,7 @@ from speech.common_words import common_words
 from speech.corpus import (
     ACCENT_VOICES,
     ALL_MORE_DEV_LEARNER_VOICES,
+    MBROLA_DEV_LEARNER_VOICES,
     MORE_DEV_ACCENT_VOICES,
     VOICES,
     load_sentences,
@@ -108,7 +109,7 @@ CORPUS_VOICE_FOLDS: dict[str, int] = {  # corpus voice group (train_word_model.v
     "festival:kal_diphone": 2,
     "espeak:en-us+m1": 2,
     # in no fold's training speech, as the accent voices above: any fold never heard them
-    **{voice.name.split("@")[0]: 1 for voice in ALL_MORE_DEV_LEARNER_VOICES},
+    **{voice.name.split("@")[0]: 1 for voice in (*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES)},
 }
 UTTERANCES_PER_DEV_VOICE = 500
 PIPER_LENGTH_SCALES = (0.9, 1.0, 1.1, 1.25)
@@ -160,7 +161,13 @@ def check_voices() -> None:
     """Eval voices never train the phone model; dev voices only through their folds."""
     corpus_voices = {
         voice.name.split("@")[0]
-        for voices in (*VOICES.values(), *ACCENT_VOICES.values(), MORE_DEV_ACCENT_VOICES, ALL_MORE_DEV_LEARNER_VOICES)
+        for voices in (
+            *VOICES.values(),
+            *ACCENT_VOICES.values(),
+            MORE_DEV_ACCENT_VOICES,
+            ALL_MORE_DEV_LEARNER_VOICES,
+            MBROLA_DEV_LEARNER_VOICES,
+        )
         for voice in voices
     }
     eval_voices = {voice.name.split("@")[0] for voices in (VOICES["eval"], ACCENT_VOICES["eval"]) for voice in voices}
@@ -176,7 +183,13 @@ def check_voices() -> None:
             raise ValueError(f"{name} reads the eval corpus; it must not train the phone model")
     dev_groups = {
         voice.name.split("@")[0]
-        for voices in (VOICES["dev"], ACCENT_VOICES["dev"], MORE_DEV_ACCENT_VOICES, ALL_MORE_DEV_LEARNER_VOICES)
+        for voices in (
+            VOICES["dev"],
+            ACCENT_VOICES["dev"],
+            MORE_DEV_ACCENT_VOICES,
+            ALL_MORE_DEV_LEARNER_VOICES,
+            MBROLA_DEV_LEARNER_VOICES,
+        )
         for voice in voices
     }
     if set(CORPUS_VOICE_FOLDS) != dev_groups:

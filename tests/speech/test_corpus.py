@@ -8,6 +8,7 @@ import pytest
 from speech.audio import read_wav
 from speech.corpus import (
     ACCENT_VOICES,
+    MBROLA_DEV_LEARNER_VOICES,
     MORE_DEV_ACCENT_VOICES,
     MORE_DEV_LEARNER_VOICES,
     SECOND_MORE_DEV_LEARNER_VOICES,
@@ -243,3 +244,16 @@ def test_the_warped_voices_dev_corpus_reads_with_warped_piper_and_kal_only(tmp_p
         call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--warped-voices")
     with pytest.raises(CommandError, match="choose one"):
         call_command("build_corpus", "--set", "dev", "--out", str(tmp_path / "c"), "--warped-voices", "--more-voices")
+
+
+def test_the_mbrola_dev_corpus_reads_with_mbrolas_voices_or_says_they_are_missing(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    arguments = ["build_corpus", "--set", "dev", "--seed", "11", "--count", "3", "--out", str(tmp_path / "a")]
+    if not any(voice.available() for voice in MBROLA_DEV_LEARNER_VOICES):  # a dev-tool extra, as Festival
+        with pytest.raises(CommandError, match="no voice available"):
+            call_command(*arguments, "--mbrola-voices")
+        return
+    call_command(*arguments, "--mbrola-voices")
+    voices = {annotation["voice"] for _, annotation in load_corpus(tmp_path / "a")}
+    assert voices == {v.name for v in MBROLA_DEV_LEARNER_VOICES} == {f"festival:us{n}_mbrola@1" for n in (1, 2, 3)}

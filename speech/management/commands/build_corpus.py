@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from speech.corpus import (
     ACCENT_VOICES,
+    MBROLA_DEV_LEARNER_VOICES,
     MORE_DEV_ACCENT_VOICES,
     MORE_DEV_LEARNER_VOICE_BATCHES,
     VOICES,
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             "families drawn evenly",
         )
         parser.add_argument(
+            "--mbrola-voices",
+            action="store_true",
+            help="dev only: learner errors read by MBROLA's us1, us2 and us3 through Festival (speech.corpus."
+            "MBROLA_DEV_LEARNER_VOICES; Debian's mbrola-us1..3 and festvox-us1..3)",
+        )
+        parser.add_argument(
             "--warped-voices",
             action="store_true",
             help="dev only: learner errors read by piper joe and Festival kal, resampled into other timbres "
@@ -62,7 +69,7 @@ class Command(BaseCommand):
                 f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
             )
         voices = accent_voices = None
-        flags = ("accents_only", "more_voices", "more_sentences", "warped_voices")
+        flags = ("accents_only", "more_voices", "more_sentences", "warped_voices", "mbrola_voices")
         extras = [name for name in flags if options[name]]
         named = ", ".join(f"--{name.replace('_', '-')}" for name in flags)
         if len(extras) > 1:
@@ -77,6 +84,8 @@ class Command(BaseCommand):
             voices, accent_voices = VOICES["dev"], []
         if options["warped_voices"]:
             voices, accent_voices = WARPED_DEV_LEARNER_VOICES, []
+        if options["mbrola_voices"]:
+            voices, accent_voices = MBROLA_DEV_LEARNER_VOICES, []
         started = time.perf_counter()
         try:
             utterances = build_corpus(
