@@ -43,6 +43,8 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py more-voices2  # both heads with
                                                                             # dev-voices2's eight more
                                                                             # espeak-ng variants too
+    PYTHONPATH=. python docs/experiments/word_model_variants.py mbrola-voices  # both heads with
+                                                                            # dev-mbrola's MBROLA voices
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -753,6 +755,18 @@ def sentence_parts(
     return parts
 
 
+def print_nine_voices(label: str, probabilities: np.ndarray, data: training.WordExamples, truth: np.ndarray) -> float:
+    """The nine voices' out-of-voice F1 and false flags at the threshold picked on them, and per kind;
+    returns that threshold."""
+    threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+    print(
+        f"{label}: nine voices {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
+        by_kind(probabilities, data, truth, threshold),
+        flush=True,
+    )
+    return threshold
+
+
 def more_sentences() -> None:
     """Stop 20: does the word model gain from dev-sentences (60 more dev sentences read by the dev learner
     voices, the learner-error families drawn evenly)? (1) The nine voices of DEV, each judged by heads
@@ -795,12 +809,8 @@ def more_sentences() -> None:
                     probabilities[held] = [head.probability(v) for v in data.vectors[held]]
                     if not extra:
                         on_sentences[~others] = [head.probability(v) for v in sentences.vectors[~others]]
-                threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
-                print(
-                    f"{label} seed {seed} {'with' if extra else 'without'} dev-sentences: nine voices {threshold}"
-                    f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
-                    by_kind(probabilities, data, truth, threshold),
-                    flush=True,
+                threshold = print_nine_voices(
+                    f"{label} seed {seed} {'with' if extra else 'without'} dev-sentences", probabilities, data, truth
                 )
                 print_out_of_kind(data, data, more, names, units, seed, sentences if extra else None)
                 if not extra:
@@ -814,13 +824,14 @@ def more_sentences() -> None:
 
 def added_corpus(added: str) -> None:
     """Stop 21: do the heads gain from the `added` dev folder: dev-warped (piper joe and Festival kal
-    resampled into other timbres, build_corpus --warped-voices) or dev-voices2 (eight more espeak-ng
-    variants, --more-voices 2)? The nine voices of DEV judged with each head's shipped recipe (heads
-    trained on the other eight and dev-voices; `full` also on the other voices' dev-sentences), without
-    and with the other voices' words of `added` (never the judged speaker's own: a warped timbre shares
-    its voice group), thresholds picked on the nine voices; then leaving a kind of voice out, where a
-    held-out kind loses its warped timbres too. Seeds 1-3, and the three seeds' mean F1 at one
-    threshold, as train_word_model picks `full`'s. `warped-voices streaming`: that head only."""
+    resampled into other timbres, build_corpus --warped-voices), dev-voices2 (eight more espeak-ng
+    variants, --more-voices 2) or dev-mbrola (MBROLA's three diphone voices, --mbrola-voices)? The nine
+    voices of DEV judged with each head's shipped recipe (heads trained on the other eight and
+    dev-voices; `full` also on the other voices' dev-sentences), without and with the other voices'
+    words of `added` (never the judged speaker's own: a warped timbre shares its voice group),
+    thresholds picked on the nine voices; then leaving a kind of voice out, where a held-out kind loses
+    its own new voices too (MBROLA's count as Festival's kind). Seeds 1-3, and the three seeds' mean F1
+    at one threshold, as train_word_model picks `full`'s. `warped-voices streaming`: that head only."""
     from speech.pronunciation.word_model import HEAD_FEATURES
 
     for name in [head for head in HEADS if head in sys.argv[2:]] or HEADS:
@@ -847,12 +858,8 @@ def added_corpus(added: str) -> None:
                     head = training.train_head(vectors, labels, names, units, seed=seed)
                     probabilities[held] = [head.probability(v) for v in data.vectors[held]]
                 runs[extra].append(probabilities)
-                threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
-                print(
-                    f"{name} seed {seed} {'with' if extra else 'without'} {added}: nine voices {threshold}"
-                    f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;",
-                    by_kind(probabilities, data, truth, threshold),
-                    flush=True,
+                print_nine_voices(
+                    f"{name} seed {seed} {'with' if extra else 'without'} {added}", probabilities, data, truth
                 )
                 print_out_of_kind(data, data, more, names, units, seed, other_words)
         for extra, label in ((False, "without"), (True, "with")):
