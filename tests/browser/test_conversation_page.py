@@ -208,18 +208,22 @@ def test_a_dead_link_is_noticed_and_the_session_resumes_when_the_network_returns
     offline_from = debug_value(page, "capturedFrames")
     page.context.set_offline(True)  # no close, no error: the socket just goes quiet
     page.wait_for_function("window.parleyDebug.client.state === 'reconnecting'", timeout=10_000)
+    given_up_at = debug_value(page, "capturedFrames")
     assert "Connection lost" in page.locator("#status").inner_text()
-    # stay offline until five seconds of audio were captured: how soon the dead link is noticed depends on
-    # the machine's load, and the resend must be checked on a backlog of known size
-    page.wait_for_function(f"window.parleyDebug.capturedFrames >= {offline_from + 250}", timeout=20_000)
+    # Stay offline until five seconds of audio were captured, and two seconds after the dead link was given
+    # up. How soon it is noticed depends on the machine's load, and the frames sent into the dead socket
+    # before that may still arrive when the network returns (stop 19 saw 7 frames resent, not 200, under
+    # load); those captured after it can only arrive by the resend.
+    captured_offline = max(offline_from + 250, given_up_at + 100)
+    page.wait_for_function(f"window.parleyDebug.capturedFrames >= {captured_offline}", timeout=20_000)
     page.context.set_offline(False)
 
     page.wait_for_function("window.parleyDebug.welcomes.length >= 2", timeout=10_000)
     second = debug_value(page, "welcomes[1]")
     assert second["resumed"] is True and second["session_id"] == session_id
-    # At least five seconds of audio were captured offline: all of it is resent, in order, within the rate limit.
+    # What the server did not store is resent, in order, within the rate limit, and nothing is missing.
     page.wait_for_function("window.parleyDebug.client.backlogFrames === 0", timeout=10_000)
-    assert debug_value(page, "client.counters.framesResent") > 200
+    assert debug_value(page, "client.counters.framesResent") >= 100
     assert "error" not in debug_value(page, "events")
     captured = debug_value(page, "capturedFrames")
     row = wait_until(lambda: (r := ConversationSession.objects.get(pk=session_id)).last_seq >= captured - 60 and r)
