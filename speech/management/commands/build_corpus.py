@@ -68,24 +68,21 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"not installed, skipped: {', '.join(missing)} (Debian's festival voices are a dev-tool extra)"
             )
-        voices = accent_voices = None
-        flags = ("accents_only", "more_voices", "more_sentences", "warped_voices", "mbrola_voices")
-        extras = [name for name in flags if options[name]]
-        named = ", ".join(f"--{name.replace('_', '-')}" for name in flags)
+        # each dev-only extra: the learner voices and accent voices of its corpus
+        extra_voices = {
+            "accents_only": lambda: ([], MORE_DEV_ACCENT_VOICES),
+            "more_voices": lambda: (MORE_DEV_LEARNER_VOICE_BATCHES[int(options["more_voices"])], []),
+            "more_sentences": lambda: (VOICES["dev"], []),
+            "warped_voices": lambda: (WARPED_DEV_LEARNER_VOICES, []),
+            "mbrola_voices": lambda: (MBROLA_DEV_LEARNER_VOICES, []),
+        }
+        extras = [name for name in extra_voices if options[name]]
+        named = ", ".join(f"--{name.replace('_', '-')}" for name in extra_voices)
         if len(extras) > 1:
             raise CommandError(f"{named} build different corpora; choose one")
         if extras and corpus_set != "dev":
             raise CommandError(f"{named} build dev corpora; the eval voices are --set eval")
-        if options["accents_only"]:
-            voices, accent_voices = [], MORE_DEV_ACCENT_VOICES
-        if options["more_voices"]:
-            voices, accent_voices = MORE_DEV_LEARNER_VOICE_BATCHES[int(options["more_voices"])], []
-        if options["more_sentences"]:
-            voices, accent_voices = VOICES["dev"], []
-        if options["warped_voices"]:
-            voices, accent_voices = WARPED_DEV_LEARNER_VOICES, []
-        if options["mbrola_voices"]:
-            voices, accent_voices = MBROLA_DEV_LEARNER_VOICES, []
+        voices, accent_voices = extra_voices[extras[0]]() if extras else (None, None)
         started = time.perf_counter()
         try:
             utterances = build_corpus(
