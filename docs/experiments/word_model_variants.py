@@ -45,6 +45,8 @@
                                                                             # espeak-ng variants too
     PYTHONPATH=. python docs/experiments/word_model_variants.py mbrola-voices  # both heads with
                                                                             # dev-mbrola's MBROLA voices
+    PYTHONPATH=. python docs/experiments/word_model_variants.py kokoro-voices  # both heads with
+                                                                            # dev-kokoro's Kokoro voices
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -77,6 +79,7 @@ MORE_SENTENCES = "dev-sentences"  # build_corpus --set dev --seed 8 --more-sente
 WARPED_VOICES = "dev-warped"  # build_corpus --set dev --seed 9 --warped-voices (stop 21)
 SECOND_MORE_VOICES = "dev-voices2"  # build_corpus --set dev --seed 10 --more-voices 2 (stop 21)
 MBROLA_VOICES = "dev-mbrola"  # build_corpus --set dev --seed 11 --mbrola-voices (stop 21)
+KOKORO_VOICES = "dev-kokoro"  # build_corpus --set dev --seed 12 --kokoro-voices (stop 22)
 STORE = Path("var/experiments/word_features.pkl")
 WARPED_STORE = Path("var/experiments/word_features_warped.pkl")
 WARPS = (1.0, 0.94, 1.06)  # inside the training speech's resampling range (0.88-1.12)
@@ -89,7 +92,7 @@ def dump(store: Path | None = None) -> None:
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
-    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES, SECOND_MORE_VOICES, MBROLA_VOICES)
+    extras = (MORE_VOICES, MORE_SENTENCES, WARPED_VOICES, SECOND_MORE_VOICES, MBROLA_VOICES, KOKORO_VOICES)
     for name in [*DEV, *(extra for extra in extras if (Path("var/corpus") / extra).exists())]:
         utterances = training.scored_dev_corpus(Path("var/corpus") / name, scorer)
         words = scored_words(utterances)
@@ -365,9 +368,8 @@ def voices() -> None:
 def voice_kind(voice: str) -> str:
     if voice.startswith("espeak:en-us+"):
         return "espeak-ng en-us (formant)"
-    return {"piper": "piper (neural)", "festival": "Festival kal (diphone)"}.get(
-        voice.split(":")[0], "espeak-ng accents"
-    )
+    kinds = {"piper": "piper (neural)", "festival": "Festival kal (diphone)", "kokoro": "Kokoro (neural, never judged)"}
+    return kinds.get(voice.split(":")[0], "espeak-ng accents")
 
 
 def by_kind(probabilities: np.ndarray, data: training.WordExamples, truth: np.ndarray, threshold: float) -> str:
@@ -825,7 +827,8 @@ def more_sentences() -> None:
 def added_corpus(added: str) -> None:
     """Stop 21: do the heads gain from the `added` dev folder: dev-warped (piper joe and Festival kal
     resampled into other timbres, build_corpus --warped-voices), dev-voices2 (eight more espeak-ng
-    variants, --more-voices 2) or dev-mbrola (MBROLA's three diphone voices, --mbrola-voices)? The nine
+    variants, --more-voices 2), dev-mbrola (MBROLA's three diphone voices, --mbrola-voices) or, stop 22's,
+    dev-kokoro (Kokoro's five neural speakers, --kokoro-voices; a kind of their own)? The nine
     voices of DEV judged with each head's shipped recipe (heads trained on the other eight and
     dev-voices; `full` also on the other voices' dev-sentences), without and with the other voices'
     words of `added` (never the judged speaker's own: a warped timbre shares its voice group),
@@ -913,6 +916,7 @@ if __name__ == "__main__":
         "warped-voices": lambda: added_corpus(WARPED_VOICES),
         "more-voices2": lambda: added_corpus(SECOND_MORE_VOICES),
         "mbrola-voices": lambda: added_corpus(MBROLA_VOICES),
+        "kokoro-voices": lambda: added_corpus(KOKORO_VOICES),
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,

@@ -39,6 +39,7 @@ import torch
 from speech.audio import read_wav
 from speech.corpus import (
     ALL_MORE_DEV_LEARNER_VOICES,
+    KOKORO_DEV_LEARNER_VOICES,
     MBROLA_DEV_LEARNER_VOICES,
     MORE_DEV_SENTENCES,
     load_corpus,
@@ -250,11 +251,13 @@ def voice_group(voice: str) -> str:
     return voice.split("@", 1)[0]
 
 
-# dev-voices' (and dev-voices2's) espeak-ng variants and dev-mbrola's voices train every head but choose no
-# threshold: voices of one engine would outweigh the other kinds of voice (neural, diphone, accents) in
-# the false-flag cap and move it, and the thresholds stay chosen on the nine voices every comparison used
+# dev-voices' (and dev-voices2's) espeak-ng variants, dev-mbrola's and dev-kokoro's voices train every head
+# but choose no threshold: voices of one engine would outweigh the other kinds of voice (neural, diphone,
+# accents) in the false-flag cap and move it, and the thresholds stay chosen on the nine voices every
+# comparison used
 TRAINING_ONLY_VOICES = frozenset(
-    voice_group(voice.name) for voice in (*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES)
+    voice_group(voice.name)
+    for voice in (*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES, *KOKORO_DEV_LEARNER_VOICES)
 )
 
 

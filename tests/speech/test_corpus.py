@@ -273,3 +273,23 @@ def test_kokoro_says_exactly_the_phones_it_is_given_and_the_same_way_each_time()
     assert said.rate == 16000 and 0.2 < said.seconds < 1.5
     assert np.array_equal(said.samples, again.samples)
     assert len(berry.samples) != len(said.samples) or not np.allclose(berry.samples, said.samples, atol=1e-3)
+
+
+def test_the_kokoro_dev_corpus_reads_with_kokoros_speakers_only_and_only_for_dev(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from speech.corpus import KOKORO_DEV_LEARNER_VOICES
+    from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, check_voices
+    from speech.pronunciation.train_word_model import TRAINING_ONLY_VOICES, voice_group
+
+    call_command(
+        "build_corpus", "--set", "dev", "--seed", "12", "--count", "3", "--out", str(tmp_path / "a"), "--kokoro-voices"
+    )
+    corpus = load_corpus(tmp_path / "a")
+    voices = {annotation["voice"] for _, annotation in corpus}
+    assert voices <= {v.name for v in KOKORO_DEV_LEARNER_VOICES} and len(voices) == 3
+    assert all(read_wav(wav).seconds > 1.0 for wav, _ in corpus)
+    check_voices()  # every dev voice has a calibration fold; no network heard Kokoro
+    assert {voice_group(v) for v in voices} <= TRAINING_ONLY_VOICES & set(CORPUS_VOICE_FOLDS)
+    with pytest.raises(CommandError, match="dev"):
+        call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--kokoro-voices")

