@@ -29,7 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from speech.audio import LEARNER_RATE, Audio, read_wav, resample
-from speech.g2p import arpabet_to_ipa, espeak_backend
+from speech.g2p import ARPABET_TO_IPA, arpabet_to_ipa, espeak_backend
 from speech.pronunciation.learner_variants import VOWELS
 
 
@@ -304,47 +304,17 @@ class PiperVoice:
 
 KOKORO_SPEAKERS = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 KOKORO_RATE = 24000
-# Kokoro's phoneme tokens (misaki's US set): one letter per diphthong, ɜɹ for the r-coloured vowel
-_KOKORO_PHONES = {
-    "AA": "ɑ",
-    "AE": "æ",
-    "AH": "ʌ",
-    "AO": "ɔ",
+# Kokoro's phoneme tokens (misaki's US set) are IPA but for one letter per diphthong, ʤ and ʧ as one
+# symbol and ɜɹ for the r-coloured vowel
+_KOKORO_PHONES = ARPABET_TO_IPA | {
     "AW": "W",
     "AY": "I",
-    "EH": "ɛ",
-    "ER": "ɜɹ",
     "EY": "A",
-    "IH": "ɪ",
-    "IY": "i",
     "OW": "O",
     "OY": "Y",
-    "UH": "ʊ",
-    "UW": "u",
-    "B": "b",
     "CH": "ʧ",
-    "D": "d",
-    "DH": "ð",
-    "F": "f",
-    "G": "ɡ",
-    "HH": "h",
     "JH": "ʤ",
-    "K": "k",
-    "L": "l",
-    "M": "m",
-    "N": "n",
-    "NG": "ŋ",
-    "P": "p",
-    "R": "ɹ",
-    "S": "s",
-    "SH": "ʃ",
-    "T": "t",
-    "TH": "θ",
-    "V": "v",
-    "W": "w",
-    "Y": "j",
-    "Z": "z",
-    "ZH": "ʒ",
+    "ER": "ɜɹ",
 }
 _KOKORO_REDUCED = {"AH": "ə", "ER": "əɹ"}
 
