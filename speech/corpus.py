@@ -112,6 +112,9 @@ MBROLA_DEV_LEARNER_VOICES: list[CorpusVoice] = [FestivalVoice(f"us{number}_mbrol
 KOKORO_DEV_LEARNER_VOICES: list[CorpusVoice] = [
     KokoroVoice(speaker, speed) for speaker, speed in zip(KOKORO_SPEAKERS, (1.0, 0.9, 1.1, 1.0, 0.95), strict=True)
 ]
+# the extra corpora's learner voices: no phone network hears them; they train word-model heads but choose
+# no threshold (train_word_model.TRAINING_ONLY_VOICES)
+EXTRA_DEV_LEARNER_VOICES = [*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES, *KOKORO_DEV_LEARNER_VOICES]
 
 # the dev kinds of voice with one speaker each, warped into other timbres, in a corpus of their own
 # (`build_corpus --set dev --warped-voices`); each keeps its speaker's voice group, so it is never heard

@@ -29,7 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from speech.audio import LEARNER_RATE, Audio, read_wav, resample
-from speech.g2p import ARPABET_TO_IPA, arpabet_to_ipa, espeak_backend
+from speech.g2p import ARPABET_TO_IPA, arpabet_to_ipa, cmudict_pronunciations, espeak_backend
 from speech.pronunciation.learner_variants import VOWELS
 
 
@@ -323,11 +323,13 @@ def kokoro_phonemes(word: str, phones: tuple[str, ...]) -> str:
     """ARPAbet -> Kokoro's phoneme tokens with a primary stress mark: ("TH","IH","NG","K") -> "θˈɪŋk"."""
     out = []
     for phone in with_stress_digits(word, phones):
-        base, stress = phone.rstrip("012"), phone[len(phone.rstrip("012")) :]
-        if stress == "1":
+        base = phone.rstrip("01")
+        if phone.endswith("1"):
             out.append("ˈ" + _KOKORO_PHONES[base])
+        elif phone.endswith("0"):
+            out.append(_KOKORO_REDUCED.get(base, _KOKORO_PHONES[base]))
         else:
-            out.append(_KOKORO_REDUCED.get(base, _KOKORO_PHONES[base]) if stress == "0" else _KOKORO_PHONES[base])
+            out.append(_KOKORO_PHONES[base])
     return "".join(out)
 
 
@@ -400,8 +402,6 @@ class KokoroVoice:
 
 def _kokoro_reading(text: str) -> str:
     """A word's own reading: its first CMUdict pronunciation."""
-    from speech.g2p import cmudict_pronunciations
-
     return kokoro_phonemes(text, tuple(cmudict_pronunciations(text)[0]))
 
 

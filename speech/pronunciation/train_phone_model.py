@@ -46,9 +46,7 @@ from speech.audio import LEARNER_RATE, read_wav, resample
 from speech.common_words import common_words
 from speech.corpus import (
     ACCENT_VOICES,
-    ALL_MORE_DEV_LEARNER_VOICES,
-    KOKORO_DEV_LEARNER_VOICES,
-    MBROLA_DEV_LEARNER_VOICES,
+    EXTRA_DEV_LEARNER_VOICES,
     MORE_DEV_ACCENT_VOICES,
     VOICES,
     load_sentences,
@@ -110,10 +108,7 @@ CORPUS_VOICE_FOLDS: dict[str, int] = {  # corpus voice group (train_word_model.v
     "festival:kal_diphone": 2,
     "espeak:en-us+m1": 2,
     # in no fold's training speech, as the accent voices above: any fold never heard them
-    **{
-        voice.name.split("@")[0]: 1
-        for voice in (*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES, *KOKORO_DEV_LEARNER_VOICES)
-    },
+    **{voice.name.split("@")[0]: 1 for voice in EXTRA_DEV_LEARNER_VOICES},
 }
 UTTERANCES_PER_DEV_VOICE = 500
 PIPER_LENGTH_SCALES = (0.9, 1.0, 1.1, 1.25)
@@ -169,9 +164,7 @@ def check_voices() -> None:
             *VOICES.values(),
             *ACCENT_VOICES.values(),
             MORE_DEV_ACCENT_VOICES,
-            ALL_MORE_DEV_LEARNER_VOICES,
-            MBROLA_DEV_LEARNER_VOICES,
-            KOKORO_DEV_LEARNER_VOICES,
+            EXTRA_DEV_LEARNER_VOICES,
         )
         for voice in voices
     }
@@ -192,9 +185,7 @@ def check_voices() -> None:
             VOICES["dev"],
             ACCENT_VOICES["dev"],
             MORE_DEV_ACCENT_VOICES,
-            ALL_MORE_DEV_LEARNER_VOICES,
-            MBROLA_DEV_LEARNER_VOICES,
-            KOKORO_DEV_LEARNER_VOICES,
+            EXTRA_DEV_LEARNER_VOICES,
         )
         for voice in voices
     }

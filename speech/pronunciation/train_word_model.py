@@ -38,9 +38,7 @@ import torch
 
 from speech.audio import read_wav
 from speech.corpus import (
-    ALL_MORE_DEV_LEARNER_VOICES,
-    KOKORO_DEV_LEARNER_VOICES,
-    MBROLA_DEV_LEARNER_VOICES,
+    EXTRA_DEV_LEARNER_VOICES,
     MORE_DEV_SENTENCES,
     load_corpus,
     load_sentences,
@@ -255,10 +253,7 @@ def voice_group(voice: str) -> str:
 # but choose no threshold: voices of one engine would outweigh the other kinds of voice (neural, diphone,
 # accents) in the false-flag cap and move it, and the thresholds stay chosen on the nine voices every
 # comparison used
-TRAINING_ONLY_VOICES = frozenset(
-    voice_group(voice.name)
-    for voice in (*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES, *KOKORO_DEV_LEARNER_VOICES)
-)
+TRAINING_ONLY_VOICES = frozenset(voice_group(voice.name) for voice in EXTRA_DEV_LEARNER_VOICES)
 
 
 def reads_more_sentences(annotation: dict) -> bool:
