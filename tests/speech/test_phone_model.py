@@ -201,6 +201,20 @@ def test_training_refuses_a_dev_or_eval_voice(monkeypatch):
     monkeypatch.setattr(train_phone_model, "ESPEAK_VARIANTS", ["m2", "caleb"])  # a --more-voices dev voice
     with pytest.raises(ValueError, match="caleb"):
         train_phone_model.check_voices()
+    monkeypatch.setattr(train_phone_model, "ESPEAK_VARIANTS", ["m2"])
+    monkeypatch.setattr(train_phone_model, "KOKORO_TRAINING_SPEAKERS", ("jf_alpha", "jf_tebukuro"))  # dev-kokoro's
+    with pytest.raises(ValueError, match="jf_tebukuro"):
+        train_phone_model.check_voices()
+
+
+def test_kokoros_training_speakers_are_all_its_speakers_but_the_dev_corpus_one():
+    from speech.corpus import KOKORO_DEV_LEARNER_VOICES
+    from speech.corpus_voices import KOKORO_SPEAKERS
+
+    dev_speakers = {voice.speaker for voice in KOKORO_DEV_LEARNER_VOICES}
+    assert set(train_phone_model.KOKORO_TRAINING_SPEAKERS) == set(KOKORO_SPEAKERS) - dev_speakers
+    assert len(dev_speakers) == 1 and len(train_phone_model.KOKORO_TRAINING_SPEAKERS) == 4
+    train_phone_model.check_voices()
 
 
 def test_training_words_leave_out_the_eval_sentences_rarer_words():
