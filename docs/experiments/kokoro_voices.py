@@ -179,7 +179,7 @@ def retrained(with_kokoro: bool):
     """Fold 1's head trained now with the shipped recipe (two threads), with or without the four speakers."""
     torch.set_num_threads(2)
     kokoro = [example for speaker in TRAINING_SPEAKERS for example in load(speaker)] if with_kokoro else []
-    recognizer, _ = train(load_training_speech(DATA_DIR, 1) + kokoro, epochs=10)
+    recognizer, _ = train(load_training_speech(DATA_DIR, 1, "whisper") + kokoro, epochs=10)
     name, heard = ("kokoro", " + four Kokoro speakers") if with_kokoro else ("control", "")
     recognizer.save(OUT_DIR / f"whisper_fold1_{name}.pt", source=f"kokoro_voices.py: fold 1{heard}")
     return recognizer.head

@@ -98,7 +98,7 @@ def phone_error_rate(model: TunedTop, examples: list[Example]) -> float:
 def tune(epochs: int, layer_lr: float, head_lr: float, seed: int = 1) -> TunedTop:
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    examples = load_training_speech(DATA_DIR, FOLD)
+    examples = load_training_speech(DATA_DIR, FOLD, "whisper")
     order = list(range(len(examples)))
     random.Random(0).shuffle(order)
     n_validation = int(len(order) * VALIDATION_SHARE)

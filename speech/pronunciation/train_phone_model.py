@@ -368,17 +368,24 @@ def save_voice_speech(path: Path, examples: list[Example]) -> None:
     )
 
 
+def training_voices(features: str) -> list[tuple[str, str, int]]:
+    """(engine, voice, utterances) of every training voice of the network with this input ("log_mel":
+    the phone model, "whisper": the Whisper phone head)."""
+    voices = [("espeak", v, UTTERANCES_PER_ESPEAK_VOICE) for v in ESPEAK_VARIANTS]
+    voices += [("flite", v, UTTERANCES_PER_FLITE_VOICE) for v in FLITE_VOICES]
+    if features in KOKORO_TRAINS:
+        voices += [("kokoro", s, UTTERANCES_PER_KOKORO_SPEAKER) for s in KOKORO_TRAINING_SPEAKERS]
+    voices += [(*name.split("-", 1), UTTERANCES_PER_DEV_VOICE) for name in DEV_VOICE_FOLDS]
+    return voices
+
+
 def build_training_speech(folder: Path, seed: int = 1, workers: int = 2, features: str = "log_mel") -> None:
     """Render every training voice into `folder/<voice>.npz` (skips voices already there), as the input
     of the phone model ("log_mel") or of the Whisper phone head ("whisper"): the same utterances and
     augmentation either way."""
     check_voices()
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [("espeak", v, UTTERANCES_PER_ESPEAK_VOICE, seed, features) for v in ESPEAK_VARIANTS]
-    jobs += [("flite", v, UTTERANCES_PER_FLITE_VOICE, seed, features) for v in FLITE_VOICES]
-    if features in KOKORO_TRAINS:
-        jobs += [("kokoro", s, UTTERANCES_PER_KOKORO_SPEAKER, seed, features) for s in KOKORO_TRAINING_SPEAKERS]
-    jobs += [(*name.split("-", 1), UTTERANCES_PER_DEV_VOICE, seed, features) for name in DEV_VOICE_FOLDS]
+    jobs = [(engine, voice, count, seed, features) for engine, voice, count in training_voices(features)]
     jobs = [job for job in jobs if not (folder / f"{job[0]}-{job[1]}.npz").exists()]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for job, examples in zip(jobs, pool.map(_build_voice, jobs), strict=True):
@@ -388,11 +395,13 @@ def build_training_speech(folder: Path, seed: int = 1, workers: int = 2, feature
             print(f"{job[0]} {job[1]}: {len(examples)} utterances, {minutes:.1f} min", flush=True)
 
 
-def load_training_speech(folder: Path, fold: int = 0) -> list[Example]:
-    """Every voice's utterances; for fold K > 0 without the dev voices of fold K."""
+def load_training_speech(folder: Path, fold: int = 0, features: str = "log_mel") -> list[Example]:
+    """Every training voice's utterances (`training_voices`: another file in the folder, such as a voice
+    no longer trained, is left out); for fold K > 0 without the dev voices of fold K."""
+    trained = {f"{engine}-{voice}" for engine, voice, _ in training_voices(features)}
     examples = []
     for path in sorted(folder.glob("*.npz")):
-        if fold and DEV_VOICE_FOLDS.get(path.stem) == fold:
+        if path.stem not in trained or (fold and DEV_VOICE_FOLDS.get(path.stem) == fold):
             continue
         data = np.load(path)
         features = np.split(data["features"], np.cumsum(data["lengths"])[:-1])
@@ -531,10 +540,11 @@ def train_folds(
     train_one: Callable[[list[Example]], tuple[SavableRecognizer, dict]],
     weights_path: Callable[[int], Path],
     recipe: str,
+    features: str,
 ) -> None:
     """Train and save one network per fold (0: every training voice, the shipped one)."""
     for fold in folds:
-        examples = load_training_speech(data, fold)
+        examples = load_training_speech(data, fold, features)
         print(f"fold {fold}: {len(examples)} utterances", flush=True)
         recognizer, report = train_one(examples)
         out = weights_path(fold)
@@ -571,7 +581,7 @@ def run_recipe(
     if args.build_only:
         return
     train_one_fold = partial(train_one, epochs=args.epochs, seed=args.seed)
-    train_folds(args.data, args.folds, train_one_fold, weights_path, f"{recipe} seed {args.seed}")
+    train_folds(args.data, args.folds, train_one_fold, weights_path, f"{recipe} seed {args.seed}", features)
 
 
 def main() -> None:

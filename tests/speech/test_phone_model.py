@@ -217,6 +217,25 @@ def test_kokoros_training_speakers_are_all_its_speakers_but_the_dev_corpus_one()
     train_phone_model.check_voices()
 
 
+def test_training_speech_loads_only_the_networks_training_voices_and_leaves_out_the_folds_dev_voices(
+    tmp_path, monkeypatch
+):
+    def store(name: str, voice: str) -> None:
+        example = train_phone_model.Example(voice, np.zeros((30, 80), np.float16), [1, 2, 3])
+        train_phone_model.save_voice_speech(tmp_path / f"{name}.npz", [example, example])
+
+    store("espeak-m2", "espeak:en-us+m2")
+    store("piper-joe", "piper:joe")  # a fold-1 dev voice
+    store("kokoro-jm_kumo", "kokoro:jm_kumo")  # left from a network that heard Kokoro
+    loaded = train_phone_model.load_training_speech
+    assert {e.voice for e in loaded(tmp_path)} == {"espeak:en-us+m2", "piper:joe"}
+    assert {e.voice for e in loaded(tmp_path, fold=1)} == {"espeak:en-us+m2"}
+    assert [e.labels for e in loaded(tmp_path, fold=2)] == [[1, 2, 3]] * 4
+    monkeypatch.setattr(train_phone_model, "KOKORO_TRAINS", {"whisper"})
+    assert "kokoro:jm_kumo" in {e.voice for e in loaded(tmp_path, features="whisper")}
+    assert "kokoro:jm_kumo" not in {e.voice for e in loaded(tmp_path, features="log_mel")}
+
+
 def test_training_words_leave_out_the_eval_sentences_rarer_words():
     words = set(train_phone_model.training_words())
     assert "the" in words and len(words) > 3000
