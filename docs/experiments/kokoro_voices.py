@@ -67,23 +67,21 @@ def speaker_examples(speaker: str, features: str = "whisper") -> list[Example]:
     return kokoro_examples(speaker, UTTERANCES_PER_KOKORO_SPEAKER, seed=1, features=features)
 
 
-def test_set(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[Example]:
+def test_audio(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[tuple[np.ndarray, list[str]]]:
+    """The held-out speaker's test readings (other such texts, not augmented) as audio and phones."""
     torch.set_num_threads(1)
     rng = random.Random(f"test-kokoro-{speaker}")
     utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
     samples, phones = _rendered([(KokoroVoice(speaker), utterances)])
+    return list(zip(samples, phones, strict=True))
+
+
+def test_set(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[Example]:
+    """test_audio's readings as the Whisper phone head's input."""
     return [
         Example(speaker, _featurised(audio, "whisper").astype(np.float16), [LABEL[p] for p in said])
-        for audio, said in zip(samples, phones, strict=True)
+        for audio, said in test_audio(speaker, count)
     ]
-
-
-def test_audio(speaker: str = HELD_OUT, count: int = TEST_UTTERANCES) -> list[tuple[np.ndarray, list[str]]]:
-    """The held-out speaker's test readings as audio and phones (test_set's texts)."""
-    rng = random.Random(f"test-kokoro-{speaker}")
-    utterances = [spoken_words(random_text(rng), rng) for _ in range(count)]
-    samples, phones = _rendered([(KokoroVoice(speaker), utterances)])
-    return list(zip(samples, phones, strict=True))
 
 
 def build_log_mel() -> None:
