@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 from speech.audio import read_wav
-from speech.corpus import load_corpus
+from speech.corpus import load_corpus, voice_group
 from speech.g2p import ARPABET_TO_IPA
 from speech.pronunciation.phone_model import greedy_phones, single_torch_thread
-from speech.pronunciation.train_word_model import calibration_phone_model, calibration_whisper_head, voice_group
+from speech.pronunciation.train_word_model import calibration_phone_model, calibration_whisper_head
 from speech.sequences import edit_distance
 
 _IPA_TO_PHONE = {ipa: phone for phone, ipa in ARPABET_TO_IPA.items()}

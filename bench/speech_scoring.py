@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speech.audio import read_wav
-from speech.corpus import load_corpus, speaker_accent
+from speech.corpus import load_corpus, speaker_accent, voice_group
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     AccentFormCounts,
@@ -40,7 +40,7 @@ from speech.pronunciation.evaluation import (
     word_figure_intervals,
 )
 from speech.pronunciation.scorer import PronunciationScorer
-from speech.pronunciation.streaming import StreamingAssessor
+from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
 
 CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
 
@@ -50,10 +50,12 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
     cpu: list[float] = []
     per_utterance: list[WordCounts] = []  # one per corpus entry
     accent_forms = AccentFormCounts()
+    channels: dict[str, LearnerChannel] = {}  # each voice is one learner, heard in corpus order
     for wav, annotation in corpus:
         pcm = read_wav(wav).pcm16()
         accent = speaker_accent(annotation["voice"]) if speaker_accents else None
-        assessor = StreamingAssessor(annotation["text"], accent=accent)
+        channel = channels.setdefault(voice_group(annotation["voice"]), LearnerChannel())
+        assessor = StreamingAssessor(annotation["text"], accent=accent, channel=channel)
         verdicts = []
         for offset in range(0, len(pcm), CHUNK_BYTES):
             started = time.process_time()

@@ -129,6 +129,12 @@ WARPED_DEV_LEARNER_VOICES: list[CorpusVoice] = [
 ]
 
 
+def voice_group(voice: str) -> str:
+    """ "piper:joe@1.2" -> "piper:joe": the same voice at another speed, or warped ("piper:joe@1~1.15"), is
+    not an unseen voice; in the benchmark, one learner."""
+    return voice.split("@", 1)[0]
+
+
 def speaker_accent(voice_name: str) -> str | None:
     """The accent a corpus voice speaks with, as its learner would set it (None: the US reference)."""
     if not voice_name.startswith("espeak:"):

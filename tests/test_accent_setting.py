@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lessons.conversation import plan_for
+from speech.scoring import LearnerChannel
 from tests.conftest import client_for
 from tests.lessons.conftest import lesson  # noqa: F401 (fixture)
 from tutor.engine.engine import streaming_assessor_for
@@ -66,5 +67,5 @@ def test_an_inline_lesson_with_an_unknown_accent_is_refused():
 
 def test_the_streaming_assessor_of_a_reading_item_gets_the_accent():
     plan = LessonPlan.from_dict({**INLINE, "accent": "en-029"})
-    assessor = streaming_assessor_for(plan, plan.items[0])
+    assessor = streaming_assessor_for(plan, plan.items[0], LearnerChannel())
     assert assessor is not None and assessor.accent == "en-029"

@@ -102,11 +102,10 @@ def phone_model() -> None:
     speaker."""
     from bench.speech_phones import said
     from speech.audio import read_wav
-    from speech.corpus import load_corpus
+    from speech.corpus import load_corpus, voice_group
     from speech.pronunciation.phone_model import PhoneRecognizer, single_torch_thread
     from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
     from speech.pronunciation.train_phone_model import train as train_phone_model
-    from speech.pronunciation.train_word_model import voice_group
 
     torch.set_num_threads(2)
     test = load("test-audio")

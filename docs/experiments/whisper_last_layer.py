@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import speech.pronunciation.whisper_phones as whisper_phones
 from bench.speech_phones import said
 from speech.audio import read_wav
-from speech.corpus import load_corpus
+from speech.corpus import load_corpus, voice_group
 from speech.pronunciation.phone_model import PHONES, greedy_phones
 from speech.pronunciation.train_phone_model import (
     CORPUS_VOICE_FOLDS,
@@ -45,7 +45,6 @@ from speech.pronunciation.train_phone_model import (
     load_training_speech,
 )
 from speech.pronunciation.train_whisper_phones import BATCH_FRAMES, TIME_MASKS, whisper_fold_path
-from speech.pronunciation.train_word_model import voice_group
 from speech.pronunciation.whisper_phones import ENCODER_DIM, PhoneHead, WhisperPhoneRecognizer, shared_encoder
 from speech.sequences import edit_distance
 

@@ -6,7 +6,7 @@ See docs/speech-scoring.md for the method, the JSON schema and measured figures.
 from speech.accents import ENGLISH_ACCENTS, UnknownAccentError
 from speech.pronunciation.scorer import PronunciationScorer, assess
 from speech.pronunciation.sphinx import UnknownWordError
-from speech.pronunciation.streaming import StreamingAssessor
+from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
 from speech.pronunciation.types import (
     SUPPORTED_LANGUAGES,
     Assessment,
@@ -22,6 +22,7 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "Assessment",
     "Fluency",
+    "LearnerChannel",
     "PhoneAssessment",
     "PronunciationScorer",
     "StreamingAssessor",

@@ -22,7 +22,7 @@ class Calibration:
     gop_centre: float = -30.0
     gop_scale: float = 10.0
     grammar: GrammarWeights = GrammarWeights()
-    # where live cepstral-mean normalisation starts in a process's first streaming session
+    # where live cepstral-mean normalisation starts in a learner's first streaming reading (LearnerChannel)
     cepstral_mean: str | None = None
     source: str = "defaults"
 

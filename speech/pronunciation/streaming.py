@@ -13,7 +13,7 @@ assessment.
 
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass
 
 from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
@@ -52,22 +52,16 @@ DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, 
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
 
 
-class _CepstralMeanPrior:
-    """Live cepstral mean normalisation starts from a generic mean and needs a second or two of speech to
-    settle; until then the partial paths skip words. New sessions start from the mean that the last
-    finished utterance in this process ended with (the same microphone and room, most of the time), or
-    in a process's first session from the dev corpus's mean saved with the calibration."""
+@dataclass
+class LearnerChannel:
+    """What a learner's earlier utterances leave for the next one: the live cepstral mean that their last
+    utterance of a second or more ended with (the same voice, microphone and room). Live cepstral mean
+    normalisation starts cold and needs a second or two of speech to settle; until then the partial
+    paths skip words. One per learner session, passed to each of its assessors; a new one starts from
+    the dev corpus's mean saved with the calibration. Never shared between learners: one learner's
+    audio must not move another's verdicts."""
 
-    def __init__(self) -> None:
-        self.value: str | None = None
-        self._lock = threading.Lock()
-
-    def remember(self, cmn: str) -> None:
-        with self._lock:
-            self.value = cmn
-
-
-_cepstral_mean_prior = _CepstralMeanPrior()
+    cepstral_mean: str | None = None
 
 
 def _ipa(phones: tuple[str, ...]) -> str:
@@ -87,6 +81,7 @@ class StreamingAssessor:
         word_model: WordModel | None = None,
         phone_recognizer: PhoneRecognizer | None = None,
         accent: str | None = None,
+        channel: LearnerChannel | None = None,
     ) -> None:
         check_language(lang)
         check_accent(accent)
@@ -97,6 +92,7 @@ class StreamingAssessor:
         self.word_model = word_model or default_word_model()
         self.hold_frames = hold_frames
         self.pause_frames = pause_frames
+        self.channel = channel if channel is not None else LearnerChannel()
         words = reference_words(reference_text)
         if not words:
             raise ValueError("the reference text has no words")
@@ -108,6 +104,7 @@ class StreamingAssessor:
         self._pcm = bytearray()
         self._next_slot = 0
         self._in_utterance = False
+        self._decoding = False
         self.verdicts: list[WordVerdict] = []
         self.reset()
 
@@ -115,8 +112,9 @@ class StreamingAssessor:
 
     def reset(self) -> None:
         """Forget the audio so far; the same sentence can be read again."""
-        if self._in_utterance:
+        if self._decoding:
             self._decoder.end_utt()
+            self._decoding = False
         self._pcm = bytearray()
         self._phones = PhoneStream(self._phone_recognizer)
         self._next_slot = 0
@@ -127,11 +125,16 @@ class StreamingAssessor:
         self.verdicts = []
         self.words_heard = 0
         self.last_word_end_s: float | None = None
-        prior = _cepstral_mean_prior.value or self.calibration.cepstral_mean
+        self._in_utterance = True
+
+    def _start_decoding(self) -> None:
+        """At the first audio, not when the assessor is built (the engine builds the next item's ahead):
+        from the cepstral mean the learner's last utterance ended with."""
+        prior = self.channel.cepstral_mean or self.calibration.cepstral_mean
         if prior is not None:
             self._decoder.set_cmn(prior)
         self._decoder.start_utt()
-        self._in_utterance = True
+        self._decoding = True
 
     @property
     def slots(self) -> tuple[WordSlot, ...]:
@@ -150,6 +153,8 @@ class StreamingAssessor:
         """Feed the next chunk (PCM16 little-endian, 16 kHz mono); returns verdicts that became final."""
         if not self._in_utterance:
             raise RuntimeError("the utterance is finished; call reset() to start again")
+        if not self._decoding:
+            self._start_decoding()
         chunk = bytes(pcm)
         self._pcm.extend(chunk)
         self._phones.push(pcm16_to_float(chunk))
@@ -160,10 +165,13 @@ class StreamingAssessor:
         """The utterance ended: decide every word still open."""
         if not self._in_utterance:
             return []
+        if not self._decoding:
+            self._start_decoding()
         self._decoder.end_utt()
+        self._decoding = False
         self._in_utterance = False
         if self.audio_seconds >= 1.0:
-            _cepstral_mean_prior.remember(self._decoder.get_cmn())
+            self.channel.cepstral_mean = self._decoder.get_cmn()
         return self._finalise(final=True)
 
     # ------------------------------------------------------------------------------------------ decisions

@@ -115,7 +115,7 @@ KOKORO_TRAINS: set[str] = set()
 # that come from a model which never heard the voice (cross-fitting): fold K's model is trained without
 # the dev voices of fold K, and gives the phone features of exactly those voices.
 DEV_VOICE_FOLDS: dict[str, int] = {"piper-joe": 1, "espeak-f3": 1, "festival-kal_diphone": 2, "espeak-m1": 2}
-CORPUS_VOICE_FOLDS: dict[str, int] = {  # corpus voice group (train_word_model.voice_group) -> its fold
+CORPUS_VOICE_FOLDS: dict[str, int] = {  # corpus voice group (speech.corpus.voice_group) -> its fold
     "piper:joe": 1,
     "espeak:en-us+f3": 1,
     "espeak:en-gb-x-rp": 1,

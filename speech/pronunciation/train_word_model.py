@@ -42,6 +42,7 @@ from speech.corpus import (
     MORE_DEV_SENTENCES,
     load_corpus,
     load_sentences,
+    voice_group,
 )
 from speech.corpus_voices import is_warped
 from speech.pronunciation.calibration import default_calibration
@@ -63,7 +64,7 @@ from speech.pronunciation.scorer import (
     inserted_words,
     one_per_stretch,
 )
-from speech.pronunciation.streaming import StreamingAssessor
+from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
 from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
 from speech.pronunciation.train_whisper_phones import whisper_fold_path
 from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer
@@ -80,7 +81,7 @@ from speech.pronunciation.word_model import (
 
 CACHE_DIR = Path("var/word_model_cache")
 # part of the streamed pass's cache key: bump it when what the streaming path computes for a word changes
-STREAMED_EVIDENCE_VERSION = "open-end,next-onset"
+STREAMED_EVIDENCE_VERSION = "open-end,next-onset,learner-channel"
 # the streamed pass's cache key besides the fold networks' weights: the features the pass computes
 STREAMED_PASS_CACHE_KEY = ",".join(STREAMING_FEATURES) + STREAMED_EVIDENCE_VERSION
 
@@ -188,10 +189,14 @@ def _stream_folder(job: tuple[Path, WordModel]) -> list[StreamedUtterance]:
     folder, word_model = job
     torch.set_num_threads(1)
     result = []
+    channels: dict[str, LearnerChannel] = {}  # each voice is one learner, as in the benchmark
     for wav, annotation in load_corpus(folder):
         pcm = read_wav(wav).pcm16()
         phones = calibration_phone_model(annotation["voice"])
-        assessor = StreamingAssessor(annotation["text"], word_model=word_model, phone_recognizer=phones)
+        channel = channels.setdefault(voice_group(annotation["voice"]), LearnerChannel())
+        assessor = StreamingAssessor(
+            annotation["text"], word_model=word_model, phone_recognizer=phones, channel=channel
+        )
         for offset in range(0, len(pcm), STREAM_CHUNK_BYTES):
             assessor.push(pcm[offset : offset + STREAM_CHUNK_BYTES])
         assessor.finish()
@@ -241,12 +246,6 @@ def streamed_word_examples(utterances: list[StreamedUtterance]) -> WordExamples:
     return WordExamples(
         np.array(vectors), np.array(errors), np.array(skipped), np.array(voices), np.array(training_only, bool)
     )
-
-
-def voice_group(voice: str) -> str:
-    """ "piper:joe@1.2" -> "piper:joe": the same voice at another speed, or warped ("piper:joe@1~1.15"), is
-    not an unseen voice."""
-    return voice.split("@", 1)[0]
 
 
 # dev-voices' (and dev-voices2's) espeak-ng variants, dev-mbrola's and dev-kokoro's voices train every head

@@ -206,7 +206,7 @@ def test_the_more_sentences_dev_corpus_reads_the_new_sentences_with_the_dev_lear
 def test_a_warped_voice_is_its_speaker_resampled_into_a_shorter_brighter_reading():
     import numpy as np
 
-    from speech.pronunciation.train_word_model import voice_group
+    from speech.corpus import voice_group
 
     plain = EspeakVoice("en-us+m1", words_per_minute=150)
     warped = WarpedVoice(plain, 1.15)
@@ -278,9 +278,9 @@ def test_kokoro_says_exactly_the_phones_it_is_given_and_the_same_way_each_time()
 def test_the_kokoro_dev_corpus_reads_with_its_dev_speaker_only_and_only_for_dev(tmp_path):
     from django.core.management import CommandError, call_command
 
-    from speech.corpus import KOKORO_DEV_LEARNER_VOICES
+    from speech.corpus import KOKORO_DEV_LEARNER_VOICES, voice_group
     from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, check_voices
-    from speech.pronunciation.train_word_model import TRAINING_ONLY_VOICES, voice_group
+    from speech.pronunciation.train_word_model import TRAINING_ONLY_VOICES
 
     call_command(
         "build_corpus", "--set", "dev", "--seed", "12", "--count", "3", "--out", str(tmp_path / "a"), "--kokoro-voices"

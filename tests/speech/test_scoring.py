@@ -14,14 +14,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from speech.audio import Audio, AudioInputError, load_learner_audio, wav_bytes
+from speech.audio import Audio, AudioInputError, load_learner_audio, read_wav, wav_bytes
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
-from speech.pronunciation import Assessment, StreamingAssessor, UnsupportedLanguageError, WordAssessment, assess
+from speech.pronunciation import (
+    Assessment,
+    LearnerChannel,
+    StreamingAssessor,
+    UnsupportedLanguageError,
+    WordAssessment,
+    WordVerdict,
+    assess,
+)
 from speech.pronunciation.scorer import VariantEvidence
 
 SENTENCE = "I think the weather is very nice today."
 CHUNK = 6400  # 200 ms of 16 kHz PCM16
 REPO = Path(__file__).resolve().parents[2]
+FOX = "The quick brown fox jumps over the lazy dog. Then it sits down and thinks about lunch."
 
 
 def reading(substitutions: dict[str, tuple[str, ...]] | None = None, omit: str | None = None) -> Audio:
@@ -155,6 +164,26 @@ def test_streaming_reports_an_omitted_word_without_aligning_its_window_in_pocket
     by_word = {v.text: v.error for v in verdicts}
     assert by_word["weather"] == "omission"
     assert by_word["nice"] == by_word["today"] == "none"
+
+
+def streamed(pcm: bytes, text: str, channel: LearnerChannel | None = None) -> list[WordVerdict]:
+    assessor = StreamingAssessor(text, channel=channel)
+    verdicts = [v for offset in range(0, len(pcm), CHUNK) for v in assessor.push(pcm[offset : offset + CHUNK])]
+    return verdicts + assessor.finish()
+
+
+def test_a_learners_channel_carries_their_cepstral_mean_and_another_learners_audio_moves_nothing(very_as_berry):
+    pcm = very_as_berry.pcm16()
+    before = streamed(pcm, SENTENCE)
+    other_learner = LearnerChannel()
+    streamed(read_wav(REPO / "tests/fixtures/learner_fox.wav").pcm16(), FOX, other_learner)
+    assert other_learner.cepstral_mean is not None
+    # a learner's verdicts depend on their own audio only, not on what another session heard before
+    assert streamed(pcm, SENTENCE) == before
+    learner = LearnerChannel()
+    first = streamed(pcm, SENTENCE, learner)
+    assert first == before
+    assert learner.cepstral_mean not in (None, other_learner.cepstral_mean)
 
 
 def test_unsupported_language_names_the_supported_ones(correct):

@@ -23,7 +23,13 @@ import numpy as np
 
 from speech.audio import resample
 from speech.pronunciation.scorer import reference_words
-from speech.scoring import StreamingAssessor, UnknownWordError, UnsupportedLanguageError, WordVerdict
+from speech.scoring import (
+    LearnerChannel,
+    StreamingAssessor,
+    UnknownWordError,
+    UnsupportedLanguageError,
+    WordVerdict,
+)
 from speech.teaching import contrast_pair
 
 from .echo import EchoGate
@@ -98,12 +104,13 @@ class EngineStats:
         }
 
 
-def streaming_assessor_for(plan: LessonPlan, item: LessonItem) -> StreamingAssessor | None:
-    """Word verdicts for a reading item, in the plan's language and the learner's accent."""
+def streaming_assessor_for(plan: LessonPlan, item: LessonItem, channel: LearnerChannel) -> StreamingAssessor | None:
+    """Word verdicts for a reading item, in the plan's language and the learner's accent, starting from
+    what the session's earlier readings left in `channel`."""
     if item.kind != "repeat":
         return None
     try:
-        return StreamingAssessor(item.text, plan.lang, accent=plan.accent)
+        return StreamingAssessor(item.text, plan.lang, accent=plan.accent, channel=channel)
     except (UnsupportedLanguageError, UnknownWordError, ValueError) as error:
         log.warning("no streaming verdicts for %r: %s", item.text, error)
         return None
@@ -126,6 +133,7 @@ class ConversationEngine:
         self.trace = trace  # send every tick's state and action as a "tick" event (training data, debugging)
         self._feedback: list[tuple[int, str]] = []
         self._assessors: dict[int, asyncio.Future] = {}
+        self._learner_channel = LearnerChannel()  # this session's learner: their items' assessors share it
         self.stats = EngineStats()
         self._speaker = speaker
         speaker.on_audio = self.tutor_audio_played
@@ -520,7 +528,7 @@ class ConversationEngine:
         """Build an item's decoder ahead of time, beside the session's listening thread, never in it."""
         if index not in self._assessors:
             self._assessors[index] = asyncio.ensure_future(
-                asyncio.to_thread(streaming_assessor_for, self.plan, self.plan.items[index])
+                asyncio.to_thread(streaming_assessor_for, self.plan, self.plan.items[index], self._learner_channel)
             )
         return self._assessors[index]
 
