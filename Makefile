@@ -75,8 +75,9 @@ train-interaction: install
 # Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
 # Needs Debian's flite, festival and festvox-kallpc16k for the training voices. Run the tests after it: the
 # fold networks are not byte-reproducible (stop 19's rebuilt `full` head missed test_accents.py's "tink").
-# The shipped model's `full` head is stop 20's (it also learnt from dev-sentences: the last step), its
-# `streaming` head stop 19's and the others stop 17's (train_word_model --only retrains some heads).
+# The shipped model's `full` and `streaming` heads are stop 24's (both also learnt from dev-kokoro, `full`
+# from dev-sentences too: the last two steps) and the others stop 17's (train_word_model --only retrains
+# some heads; the first train_word_model below retrains all of them).
 DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents \
 	var/corpus/dev-voices
 train-speech: install
@@ -88,10 +89,14 @@ train-speech: install
 			|| $(PY) manage.py build_corpus --set dev --seed 7 --out var/corpus/dev-voices --more-voices; } \
 		&& { test -f var/corpus/dev-sentences/index.json || $(PY) manage.py build_corpus --set dev --seed 8 \
 			--out var/corpus/dev-sentences --more-sentences --count 720; } \
+		&& { test -f var/corpus/dev-kokoro/index.json || $(PY) manage.py build_corpus --set dev --seed 12 \
+			--out var/corpus/dev-kokoro --kokoro-voices; } \
 		&& $(PY) -m speech.pronunciation.train_phone_model \
 		&& $(PY) -m speech.pronunciation.train_whisper_phones \
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) \
-		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) var/corpus/dev-sentences --only full'
+		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) var/corpus/dev-kokoro --only streaming \
+		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) var/corpus/dev-sentences var/corpus/dev-kokoro \
+			--only full'
 
 # The eval corpus's Festival voices need Debian's festival, festvox-kdlpc16k and festvox-us-slt-hts (without
 # them build_corpus says so and leaves those voices out); the listening benchmark also uses flite if installed.

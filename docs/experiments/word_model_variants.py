@@ -47,6 +47,9 @@
                                                                             # dev-mbrola's MBROLA voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py kokoro-voices  # both heads with
                                                                             # dev-kokoro's Kokoro voices
+    PYTHONPATH=. python docs/experiments/word_model_variants.py added FOLDER  # both heads with the
+                                                                            # voices of any dev folder
+                                                                            # that `dump` stored
 
 `dump` scores the six dev folders as `train_word_model` does (its cache, each voice's fold networks) and
 stores every reference word's `full` features in var/experiments/word_features.pkl; the others read it.
@@ -917,6 +920,7 @@ if __name__ == "__main__":
         "more-voices2": lambda: added_corpus(SECOND_MORE_VOICES),
         "mbrola-voices": lambda: added_corpus(MBROLA_VOICES),
         "kokoro-voices": lambda: added_corpus(KOKORO_VOICES),
+        "added": lambda: added_corpus(sys.argv[2]),  # `added FOLDER [full|streaming]`: any dev folder
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,
