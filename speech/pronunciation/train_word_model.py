@@ -12,13 +12,14 @@ gap candidate) leave one voice out: train on the other dev voices, predict the h
 those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
 stay under the head's `max_false_flag_rate` (HEAD_RECIPES; unseen voices raise false flags, so the point is strict;
 `full`: the best mean F1 of the out-of-voice heads of three training seeds), on the words of every voice
-but TRAINING_ONLY_VOICES (dev-voices' espeak-ng variants and dev-mbrola's voices, which only train) and
+but TRAINING_ONLY_VOICES (dev-voices' espeak-ng variants, dev-mbrola's and dev-kokoro's voices, which only train) and
 not of dev-sentences' readings (their errors are drawn family by family) or a warped voice's; (4) train
 on all dev words and save
 the heads. Fixed seeds and single-threaded full-batch training make the output byte-identical from run
 to run. `--only HEAD ...` retrains those heads and keeps the others of the model already in `--out`
 (stop 19 retrained `streaming` alone: the other heads, retrained on stop 18's rebuilt fold networks, no
-longer passed the tests; stop 20 retrained `full` with dev-sentences too; see docs/speech-scoring.md).
+longer passed the tests; stop 20 retrained `full` with dev-sentences too; stop 24 `full` and `streaming`
+with dev-kokoro too; see docs/speech-scoring.md).
 """
 
 from __future__ import annotations
