@@ -47,6 +47,9 @@
                                                                             # dev-mbrola's MBROLA voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py kokoro-voices  # both heads with
                                                                             # dev-kokoro's Kokoro voices
+    PYTHONPATH=. python docs/experiments/word_model_variants.py held-out PATH  # the shipped heads and
+                                                                            # PATH's on dev-voices2 and
+                                                                            # dev-mbrola (no head's)
     PYTHONPATH=. python docs/experiments/word_model_variants.py added FOLDER  # both heads with the
                                                                             # voices of any dev folder
                                                                             # that `dump` stored
@@ -903,6 +906,40 @@ def ensemble() -> None:
             print(name, label, *training.pick_threshold(probabilities, truth, data.correct, 0.03), flush=True)
 
 
+HELD_OUT = [SECOND_MORE_VOICES, MBROLA_VOICES]  # dev folders whose voices no shipped head learnt from
+
+
+def held_out() -> None:
+    """Stop 24: the shipped word model's `full` and `streaming` heads against another model's
+    (`held-out PATH`, e.g. `git show 3ac04bf:speech/data/word_model.json`), each at its own threshold, on
+    the words of dev-voices2's eight espeak-ng variants and dev-mbrola's three MBROLA voices, which no
+    shipped head learnt from: a second opinion on a new model that does not touch the eval set. The
+    `full` words are the dump's (the fold networks' evidence), the `streaming` words the streamed pass's."""
+    from speech.pronunciation.word_model import WORD_MODEL_PATH, WordModel
+
+    models = {"shipped": WORD_MODEL_PATH, "other": Path(sys.argv[2])}
+    for name in HEADS:
+        if name == "full":
+            (data,) = full_parts(HELD_OUT)
+        else:
+            (data,) = streamed_parts(HELD_OUT)
+        truth = data.labels("mispronunciation")
+        for label, path in models.items():
+            head = WordModel.from_json(path.read_text()).heads[name]
+            probabilities = np.array([head.probability(v) for v in data.vectors])
+            figures = training.threshold_figures(probabilities, truth, data.correct, head.threshold)
+            kinds = []
+            for engine in ("espeak", "festival"):  # dev-voices2's espeak-ng variants, dev-mbrola's MBROLA voices
+                mine = np.char.startswith(data.voices.astype(str), engine)
+                part = training.threshold_figures(probabilities[mine], truth[mine], data.correct[mine], head.threshold)
+                kinds.append(f"{engine} {part['f1']:.3f} / {100 * part['false_flags']:.1f}%")
+            print(
+                f"{name} {label} (threshold {head.threshold}): F1 {figures['f1']:.3f}"
+                f" at {100 * figures['false_flags']:.1f}% false flags; {'; '.join(kinds)}",
+                flush=True,
+            )
+
+
 if __name__ == "__main__":
     if "--store" in sys.argv:  # another dump's features, e.g. a copy kept from before a scorer change
         STORE = Path(sys.argv[sys.argv.index("--store") + 1])
@@ -921,6 +958,7 @@ if __name__ == "__main__":
         "mbrola-voices": lambda: added_corpus(MBROLA_VOICES),
         "kokoro-voices": lambda: added_corpus(KOKORO_VOICES),
         "added": lambda: added_corpus(sys.argv[2]),  # `added FOLDER [full|streaming]`: any dev folder
+        "held-out": held_out,  # `held-out PATH`: the shipped word model against PATH's
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,
