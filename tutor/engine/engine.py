@@ -133,7 +133,7 @@ class ConversationEngine:
         self.trace = trace  # send every tick's state and action as a "tick" event (training data, debugging)
         self._feedback: list[tuple[int, str]] = []
         self._assessors: dict[int, asyncio.Future] = {}
-        self._learner_channel = LearnerChannel()  # this session's learner: their items' assessors share it
+        self.learner_channel = LearnerChannel()  # this session's learner: their reading items' assessors share it
         self.stats = EngineStats()
         self._speaker = speaker
         speaker.on_audio = self.tutor_audio_played
@@ -528,7 +528,7 @@ class ConversationEngine:
         """Build an item's decoder ahead of time, beside the session's listening thread, never in it."""
         if index not in self._assessors:
             self._assessors[index] = asyncio.ensure_future(
-                asyncio.to_thread(streaming_assessor_for, self.plan, self.plan.items[index], self._learner_channel)
+                asyncio.to_thread(streaming_assessor_for, self.plan, self.plan.items[index], self.learner_channel)
             )
         return self._assessors[index]
 
