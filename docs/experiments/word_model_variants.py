@@ -47,6 +47,10 @@
                                                                             # dev-mbrola's MBROLA voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py kokoro-voices  # both heads with
                                                                             # dev-kokoro's Kokoro voices
+    PYTHONPATH=. python docs/experiments/word_model_variants.py dump-accents  # ~6 min: dev's accent
+                                                                            # voices scored with their
+                                                                            # accent sets
+    PYTHONPATH=. python docs/experiments/word_model_variants.py accent-sets  # `full` trained on them
     PYTHONPATH=. python docs/experiments/word_model_variants.py held-out PATH  # the shipped heads and
                                                                             # PATH's on dev-voices2 and
                                                                             # dev-mbrola (no head's)
@@ -940,6 +944,106 @@ def held_out() -> None:
             )
 
 
+ACCENT_STORE = Path("var/experiments/word_features_accents.pkl")
+
+
+def dump_accents() -> None:
+    """Stop 24: DEV's readings by voices with an accent set (speech.corpus.speaker_accent: dev's
+    en-gb-x-rp and dev-accents' four) scored with that accent set, as a learner who set it in Settings
+    is, with each voice's fold networks; stored like `dump`'s words, in ACCENT_STORE. About 6 min."""
+    from speech.audio import read_wav
+    from speech.corpus import load_corpus, speaker_accent
+    from speech.pronunciation.calibration import default_calibration
+    from speech.pronunciation.evaluation import ScoredUtterance, scored_words
+    from speech.pronunciation.scorer import PronunciationScorer, add_phone_model_evidence, add_whisper_phone_evidence
+
+    scorer = PronunciationScorer(default_calibration())
+    out = {}
+    for name in DEV:
+        utterances = []
+        for wav, annotation in load_corpus(Path("var/corpus") / name):
+            accent = speaker_accent(annotation["voice"])
+            if accent is None:
+                continue
+            audio = read_wav(wav)
+            reference = [w["word"] for w in annotation["words"] if w["error"] != "insertion"]
+            features = scorer.extract_features(audio, reference, None, accent)
+            add_phone_model_evidence(
+                training.calibration_phone_model(annotation["voice"]), audio, features.slots, features.extras
+            )
+            add_whisper_phone_evidence(
+                training.calibration_whisper_head(annotation["voice"]), audio, features.slots, features.extras
+            )
+            utterances.append(ScoredUtterance(annotation["id"], annotation["voice"], annotation, features))
+        words = scored_words(utterances)
+        preferred = [
+            (preferred_rule(w.feature, "phone_model"), preferred_rule(w.feature, "whisper_phones")) for w in words
+        ]
+        out[name] = (training.word_examples(utterances, "full"), [word.utterance for word in words], preferred)
+        print(name, len(utterances), "readings with an accent set", flush=True)
+    ACCENT_STORE.write_bytes(pickle.dumps(out))
+
+
+def accent_sets() -> None:
+    """Stop 24: the `full` head judged as eval's accent-set figure judges (the accent voices' words scored
+    with their accent sets, the others as before), trained as shipped (every dev word scored against the
+    US reference) or with the accent voices' words scored with their accent sets too. Nine voices out of
+    voice, shipped recipe otherwise (dev-voices, dev-sentences and dev-kokoro words train), seeds 1-3,
+    threshold on the nine voices' pooled predictions as train_word_model picks it. Needs `dump-accents`."""
+    from speech.pronunciation.word_model import HEAD_FEATURES, PREFERRED_FAMILIES
+
+    names, units = HEAD_FEATURES["full"], training.HEAD_RECIPES["full"].hidden_units
+    data, more, sentences, kokoro = full_parts(DEV, [MORE_VOICES], [MORE_SENTENCES], [KOKORO_VOICES])
+    accented = pickle.loads(ACCENT_STORE.read_bytes())
+    stored = pickle.loads(STORE.read_bytes())
+    groups = tuple((family,) for family in PREFERRED_FAMILIES)
+    rows = []
+    for folder in DEV:
+        ids = np.array(stored[folder][1])
+        accent_ids = set(accented[folder][1])
+        rows.append(np.isin(ids, sorted(accent_ids)))
+    in_accent = np.concatenate(rows)
+    accent_vectors = np.vstack(
+        [
+            np.column_stack(
+                [
+                    first_columns(accented[folder][0], len(FULL_FEATURES)).vectors,
+                    family_columns(np.array(accented[folder][2], dtype=object), groups),
+                ]
+            )
+            for folder in DEV
+        ]
+    )
+    with_accents = training.WordExamples(data.vectors.copy(), data.errors, data.skipped, data.voices)
+    with_accents.vectors[in_accent] = accent_vectors
+    assert np.array_equal(np.concatenate([accented[f][0].errors for f in DEV]), data.errors[in_accent])
+    truth = data.labels("mispronunciation")
+    extra = joined([sentences, kokoro])
+    print(f"{int(in_accent.sum())} of {len(truth)} words are read by a voice with an accent set", flush=True)
+    for label, trained in (("trained as shipped (US reference)", data), ("trained with accent sets", with_accents)):
+        runs = []
+        for seed in (1, 2, 3):
+            probabilities = np.zeros(len(truth))
+            for voice in sorted(set(data.voices)):
+                held = data.voices == voice
+                vectors, labels = with_words_of(more, trained.vectors[~held], truth[~held])
+                vectors, labels = with_words_of(extra.subset(extra.voices != voice), vectors, labels)
+                head = training.train_head(vectors, labels, names, units, seed=seed)
+                probabilities[held] = [head.probability(v) for v in with_accents.vectors[held]]
+            runs.append(probabilities)
+            threshold, figures = training.pick_threshold(probabilities, truth, data.correct, 0.03)
+            accents = training.threshold_figures(
+                probabilities[in_accent], truth[in_accent], data.correct[in_accent], threshold
+            )
+            print(
+                f"{label}, seed {seed}: {threshold} F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%;"
+                f" accent voices {accents['f1']:.3f} / {100 * accents['false_flags']:.1f}%",
+                flush=True,
+            )
+        threshold, figures = training.pick_threshold(runs, truth, data.correct, 0.03)
+        print(f"{label}, seeds 1-3: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
+
+
 if __name__ == "__main__":
     if "--store" in sys.argv:  # another dump's features, e.g. a copy kept from before a scorer change
         STORE = Path(sys.argv[sys.argv.index("--store") + 1])
@@ -958,7 +1062,9 @@ if __name__ == "__main__":
         "mbrola-voices": lambda: added_corpus(MBROLA_VOICES),
         "kokoro-voices": lambda: added_corpus(KOKORO_VOICES),
         "added": lambda: added_corpus(sys.argv[2]),  # `added FOLDER [full|streaming]`: any dev folder
-        "held-out": held_out,  # `held-out PATH`: the shipped word model against PATH's
+        "held-out": held_out,
+        "dump-accents": dump_accents,
+        "accent-sets": accent_sets,  # `held-out PATH`: the shipped word model against PATH's
         "flagged-words": flagged_words,
         "kinds": kinds,
         "lexical": lexical,
