@@ -24,6 +24,7 @@ from tutor.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FOX = "The quick brown fox jumps over the lazy dog. Then it sits down and thinks about lunch."  # learner_fox.wav
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 

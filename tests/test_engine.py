@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from speech.audio import read_wav
-from tests.conftest import FIXTURES, websocket
+from tests.conftest import FIXTURES, FOX, websocket
 from tutor.models import ConversationEvent
 from tutor.protocol import HEADER, LEARNER_FRAME_BYTES, PROTOCOL_VERSION, BinaryFrame, FrameKind
 
@@ -23,7 +23,6 @@ def _warm_voice():
     tutor_voice("en-us")
 
 
-FOX = "The quick brown fox jumps over the lazy dog. Then it sits down and thinks about lunch."
 SILENCE = bytes(LEARNER_FRAME_BYTES)
 
 

@@ -955,7 +955,7 @@ def dump_accents() -> None:
     from speech.corpus import load_corpus, speaker_accent
     from speech.pronunciation.calibration import default_calibration
     from speech.pronunciation.evaluation import ScoredUtterance, scored_words
-    from speech.pronunciation.scorer import PronunciationScorer, add_phone_model_evidence, add_whisper_phone_evidence
+    from speech.pronunciation.scorer import PronunciationScorer
 
     scorer = PronunciationScorer(default_calibration())
     out = {}
@@ -968,13 +968,8 @@ def dump_accents() -> None:
             audio = read_wav(wav)
             reference = [w["word"] for w in annotation["words"] if w["error"] != "insertion"]
             features = scorer.extract_features(audio, reference, None, accent)
-            add_phone_model_evidence(
-                training.calibration_phone_model(annotation["voice"]), audio, features.slots, features.extras
-            )
-            add_whisper_phone_evidence(
-                training.calibration_whisper_head(annotation["voice"]), audio, features.slots, features.extras
-            )
             utterances.append(ScoredUtterance(annotation["id"], annotation["voice"], annotation, features))
+            training.add_calibration_evidence(utterances[-1], audio)
         words = scored_words(utterances)
         preferred = [
             (preferred_rule(w.feature, "phone_model"), preferred_rule(w.feature, "whisper_phones")) for w in words

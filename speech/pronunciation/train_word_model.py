@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from speech.audio import read_wav
+from speech.audio import Audio, read_wav
 from speech.corpus import (
     EXTRA_DEV_LEARNER_VOICES,
     MORE_DEV_SENTENCES,
@@ -173,14 +173,18 @@ def scored_dev_corpus(folder: Path, scorer: PronunciationScorer) -> list[ScoredU
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_bytes(pickle.dumps(utterances))
     # the phone recognisers' evidence is recomputed (the phone model: a few ms an utterance; the Whisper
-    # head: ~0.1 s), so the cache outlives their weights, by the models of the fold that never heard the
-    # utterance's voice
+    # head: ~0.1 s), so the cache outlives their weights
     for utterance in utterances:
-        audio = read_wav(folder / utterance.annotation["audio"])
-        features = utterance.features
-        add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, features.slots, features.extras)
-        add_whisper_phone_evidence(calibration_whisper_head(utterance.voice), audio, features.slots, features.extras)
+        add_calibration_evidence(utterance, read_wav(folder / utterance.annotation["audio"]))
     return utterances
+
+
+def add_calibration_evidence(utterance: ScoredUtterance, audio: Audio) -> None:
+    """Both phone recognisers' evidence on a dev utterance, by the networks of the fold that never heard
+    its voice."""
+    features = utterance.features
+    add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, features.slots, features.extras)
+    add_whisper_phone_evidence(calibration_whisper_head(utterance.voice), audio, features.slots, features.extras)
 
 
 STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16, as the lesson engine pushes

@@ -26,11 +26,11 @@ from speech.pronunciation import (
     assess,
 )
 from speech.pronunciation.scorer import VariantEvidence
+from tests.conftest import FIXTURES, FOX
 
 SENTENCE = "I think the weather is very nice today."
 CHUNK = 6400  # 200 ms of 16 kHz PCM16
 REPO = Path(__file__).resolve().parents[2]
-FOX = "The quick brown fox jumps over the lazy dog. Then it sits down and thinks about lunch."
 
 
 def reading(substitutions: dict[str, tuple[str, ...]] | None = None, omit: str | None = None) -> Audio:
@@ -176,7 +176,7 @@ def test_a_learners_channel_carries_their_cepstral_mean_and_another_learners_aud
     pcm = very_as_berry.pcm16()
     before = streamed(pcm, SENTENCE)
     other_learner = LearnerChannel()
-    streamed(read_wav(REPO / "tests/fixtures/learner_fox.wav").pcm16(), FOX, other_learner)
+    streamed(read_wav(FIXTURES / "learner_fox.wav").pcm16(), FOX, other_learner)
     assert other_learner.cepstral_mean is not None
     # a learner's verdicts depend on their own audio only, not on what another session heard before
     assert streamed(pcm, SENTENCE) == before
