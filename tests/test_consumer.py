@@ -38,10 +38,13 @@ async def open_conversation(communicator, session_id: str | None = None) -> dict
 
 
 async def expect_close(communicator, code: int) -> None:
+    """The server closes with `code`; the client then hangs up, as a browser does, so that the consumer
+    ends inside the test: one left waiting on the Redis channel layer can hang the event loop's teardown."""
     while True:
         message = await communicator.receive_output(timeout=5)
         if message["type"] == "websocket.close":
             assert message.get("code") == code
+            await communicator.disconnect()
             return
 
 
@@ -158,7 +161,6 @@ async def test_disconnect_mid_stream_keeps_every_byte_and_resume_continues_the_s
     await second.send_json_to({"type": "control", "action": "stop"})
     assert (await next_event(second)) == {"type": "state", "state": "ended"}
     await expect_close(second, CloseCode.NORMAL)
-    await second.disconnect()
 
     row = await session_row(welcome["session_id"])
     assert audio_path(row).read_bytes() == b"".join(frames)
@@ -179,8 +181,7 @@ async def test_the_replaced_connection_leaves_the_live_session_marked_live(perso
     welcome = await open_conversation(first)
     second = websocket(personas["cookies"]["learner"])
     await open_conversation(second, session_id=welcome["session_id"])
-    await expect_close(first, CloseCode.REPLACED)
-    await first.disconnect()  # the replaced consumer learns its socket is gone
+    await expect_close(first, CloseCode.REPLACED)  # and the replaced consumer learns its socket is gone
 
     row = await session_row(welcome["session_id"])
     assert row.status == "live", "the newer connection is still live"
@@ -239,7 +240,6 @@ async def test_session_length_limit_ends_the_session_with_4413(personas, setting
         await communicator.send_to(bytes_data=audio_frame(seq, bytes(LEARNER_FRAME_BYTES)))
     assert (await next_event(communicator))["code"] == "session_limit"
     await expect_close(communicator, CloseCode.SESSION_LIMIT)
-    await communicator.disconnect()
     row = await session_row(welcome["session_id"])
     assert row.status == "ended" and row.audio_bytes == 5 * LEARNER_FRAME_BYTES
 
