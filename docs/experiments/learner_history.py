@@ -30,15 +30,16 @@ from word_model_variants import (
     MORE_SENTENCES,
     MORE_VOICES,
     STORE,
-    family_columns,
     first_columns,
+    full_parts,
     joined,
     print_nine_voices,
+    with_column,
     with_words_of,
 )
 
 from speech.pronunciation import train_word_model as training
-from speech.pronunciation.word_model import FULL_FEATURES, HEAD_FEATURES, PREFERRED_FAMILIES
+from speech.pronunciation.word_model import FULL_FEATURES, HEAD_FEATURES
 
 FEATURE_SETS = {
     "posteriors": (
@@ -99,18 +100,16 @@ def learner_columns(
 
 
 def folder_words(stored: dict, folder: str, index: list[int], prior: np.ndarray | None, prior_words: int):
-    """The dumped `full` words of one folder with the shipped head's family columns, and their
-    learner-relative columns (None: just the shipped columns)."""
-    words = first_columns(stored[folder][0], len(FULL_FEATURES))
-    groups = tuple((family,) for family in PREFERRED_FAMILIES)
-    shipped = np.column_stack([words.vectors, family_columns(np.array(stored[folder][2], dtype=object), groups)])
-    columns = [shipped]
-    if prior is not None:
-        utterances = np.array(stored[folder][1])
-        columns.append(
-            learner_columns(words.vectors, words.skipped, words.voices, utterances, index, prior, prior_words)
-        )
-    return training.WordExamples(np.hstack(columns), words.errors, words.skipped, words.voices)
+    """The dumped `full` words of one folder with the shipped head's columns and, given a `prior`, their
+    learner-relative columns."""
+    (words,) = full_parts([folder])
+    if prior is None:
+        return words
+    raw = first_columns(stored[folder][0], len(FULL_FEATURES))
+    utterances = np.array(stored[folder][1])
+    return with_column(
+        words, learner_columns(raw.vectors, raw.skipped, raw.voices, utterances, index, prior, prior_words)
+    )
 
 
 def main() -> None:

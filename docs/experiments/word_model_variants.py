@@ -25,6 +25,8 @@
     PYTHONPATH=. python docs/experiments/word_model_variants.py flagged-words  # the correct words flagged
                                                                             # most, misses per rule
     PYTHONPATH=. python docs/experiments/word_model_variants.py ensemble    # five seeds' heads averaged
+    PYTHONPATH=. python docs/experiments/word_model_variants.py voice-bagged  # heads that each leave one
+                                                                            # more voice out, averaged
     PYTHONPATH=. python docs/experiments/word_model_variants.py kinds       # leave one kind of voice out,
                                                                             # with and without dev-voices
     PYTHONPATH=. python docs/experiments/word_model_variants.py lexical     # both heads told whether the
@@ -913,6 +915,48 @@ def ensemble() -> None:
 HELD_OUT = [SECOND_MORE_VOICES, MBROLA_VOICES]  # dev folders whose voices no shipped head learnt from
 
 
+def voice_bagged() -> None:
+    """Stop 25: the `full` head as the mean logit of heads that each also leave one more dev voice out
+    (eight heads per judged voice; shipped recipe otherwise: dev-voices', dev-sentences' and dev-kokoro's
+    words too), against one head, out of voice on the nine voices, seeds 1-3 and their mean F1 at one
+    threshold; then the bag of all nine such heads on dev-voices2 and dev-mbrola at that threshold.
+    About 16 min."""
+    from speech.pronunciation.word_model import HEAD_FEATURES
+
+    names, units = HEAD_FEATURES["full"], training.HEAD_RECIPES["full"].hidden_units
+    data, extra = full_parts(DEV, [MORE_VOICES, MORE_SENTENCES, KOKORO_VOICES])
+    (unheard,) = full_parts(HELD_OUT)
+    truth, voices = data.labels("mispronunciation"), sorted(set(data.voices))
+
+    def bag(left_out: tuple[str, ...], judged: np.ndarray, seed: int) -> np.ndarray:
+        """P(mispronounced) of `judged`: the mean logit of heads trained without `left_out` and one more
+        of the nine voices each."""
+        logits = []
+        for other in (voice for voice in voices if voice not in left_out):
+            dropped = (*left_out, other)
+            kept = extra.subset(~np.isin(extra.voices, dropped))
+            in_data = ~np.isin(data.voices, dropped)
+            vectors, labels = with_words_of(kept, data.vectors[in_data], truth[in_data])
+            head = training.train_head(vectors, labels, names, units, seed=seed)
+            p = np.clip([head.probability(v) for v in judged], 1e-6, 1 - 1e-6)
+            logits.append(np.log(p / (1 - p)))
+        return 1 / (1 + np.exp(-np.mean(logits, axis=0)))
+
+    runs = []
+    for seed in (1, 2, 3):
+        probabilities = np.zeros(len(truth))
+        for voice in voices:
+            held = data.voices == voice
+            probabilities[held] = bag((voice,), data.vectors[held], seed)
+        runs.append(probabilities)
+        print_nine_voices(f"voice-bagged seed {seed}", probabilities, data, truth)
+    threshold, figures = training.pick_threshold(runs, truth, data.correct, 0.03)
+    print(f"voice-bagged, seeds 1-3: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
+    unheard_truth = unheard.labels("mispronunciation")
+    figures = training.threshold_figures(bag((), unheard.vectors, 1), unheard_truth, unheard.correct, threshold)
+    print(f"    seed 1 on dev-voices2 and dev-mbrola at {threshold}: F1 {figures['f1']:.3f}", figures, flush=True)
+
+
 def held_out() -> None:
     """Stop 24: the shipped word model's `full` and `streaming` heads against another model's
     (`held-out PATH`, e.g. `git show 3ac04bf:speech/data/word_model.json`), each at its own threshold, on
@@ -1052,6 +1096,7 @@ if __name__ == "__main__":
         "more-voices": more_voices,
         "more-voices-streaming": lambda: more_voices("streaming"),
         "ensemble": ensemble,
+        "voice-bagged": voice_bagged,
         "warped-voices": lambda: added_corpus(WARPED_VOICES),
         "more-voices2": lambda: added_corpus(SECOND_MORE_VOICES),
         "mbrola-voices": lambda: added_corpus(MBROLA_VOICES),

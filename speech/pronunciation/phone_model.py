@@ -458,7 +458,7 @@ def _joined(parts: list[list[int]]) -> list[int]:
     return [label for part in parts for label in part]
 
 
-def _best_base(
+def best_base(
     log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], suffix: tuple[int, ...] = ()
 ) -> tuple[list[list[int]], float]:
     """The reference with each word in its best canonical form (each chosen with the others in their
@@ -498,7 +498,7 @@ def _sequence_evidence(
     # the word replaced by ANYTHING: how far the audio is from the word, whatever was said
     with_anything, anything = _with_anything(log_probs)
     suffix = (anything,) if open_end else ()
-    base, base_score = _best_base(with_anything, canonical, suffix)
+    base, base_score = best_base(with_anything, canonical, suffix)
 
     sequences, owners = [], []
     for index in range(words) if judged is None else judged:
@@ -579,7 +579,7 @@ def gap_evidence(log_probs: np.ndarray, canonical: list[list[tuple[str, ...]]], 
     for (low, high), positions in by_window.items():
         first, last = windows.frames(low, high) if windows else (0, log_probs.shape[0])
         local = log_probs[first:last]
-        base, base_score = _best_base(local, canonical[low:high])
+        base, base_score = best_base(local, canonical[low:high])
         with_anything, anything = _with_anything(local)
         inserted = [[anything], *(labels(pause) for pause in FILLED_PAUSES)]
         sequences = [
