@@ -1,6 +1,7 @@
 """Stop 25: does Whisper's decoder, asked how surprising each reference word is, help the `full` head?
 
     PYTHONPATH=.:docs/experiments python docs/experiments/whisper_decoder_surprisal.py dump      # ~10 min
+    PYTHONPATH=.:docs/experiments python docs/experiments/whisper_decoder_surprisal.py auc       # seconds
     PYTHONPATH=.:docs/experiments python docs/experiments/whisper_decoder_surprisal.py compare   # ~10 min
 
 Whisper hides learner errors when it transcribes (its language model writes "very" for "berry"), but
@@ -10,7 +11,9 @@ the encoder output that the Whisper phone head already computes (the clip's own 
 30 s; the same margins as with padding, in a few readings compared by hand) and stores, per reference
 word of `word_model_variants.py dump`'s order, the word's tokens' surprisal (-log P, nats), their
 margin (the best token's log P minus the reference token's, summed) and the first token's margin.
-`compare` gives the `full` head these columns (clipped at 30 nats, /10) with the shipped recipe
+`auc`: how well each column alone, and a few of the `full` head's own features, separate the nine
+voices' mispronounced words from their correct ones (words the grammar skipped left out), overall and
+per voice. `compare` gives the `full` head these columns (clipped at 30 nats, /10) with the shipped recipe
 otherwise, out of voice on the nine voices (seeds 1-3, their mean F1 at one threshold) and on
 dev-voices2's and dev-mbrola's eleven voices (heads trained on every other folder).
 
@@ -104,6 +107,26 @@ def dump() -> None:
     SURPRISAL_STORE.write_bytes(pickle.dumps(out))
 
 
+def auc() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from speech.pronunciation.word_model import FULL_FEATURES
+
+    surprisal = pickle.loads(SURPRISAL_STORE.read_bytes())
+    data = joined(full_parts(DEV))
+    columns = np.vstack([surprisal[folder] for folder in DEV])
+    said = ~data.skipped
+    truth = data.labels("mispronunciation")
+    for index, name in enumerate(COLUMNS):
+        print(f"{name}: ROC AUC {roc_auc_score(truth[said], columns[said, index]):.3f}")
+    for name in ("wctc_free_margin", "wctc_variant_margin", "ctc_free_margin", "ctc_variant_margin"):
+        area = roc_auc_score(truth[said], data.vectors[said, FULL_FEATURES.index(name)])
+        print(f"{name}: ROC AUC {max(area, 1 - area):.3f}")
+    for voice in sorted(set(data.voices)):
+        mine = said & (data.voices == voice)
+        print(f"    {voice}: surprisal {roc_auc_score(truth[mine], columns[mine, 1]):.3f}", flush=True)
+
+
 def compare() -> None:
     surprisal = pickle.loads(SURPRISAL_STORE.read_bytes())
     base = HEAD_FEATURES["full"]
@@ -123,4 +146,4 @@ def compare() -> None:
 
 
 if __name__ == "__main__":
-    {"dump": dump, "compare": compare}[sys.argv[1]]()
+    {"dump": dump, "auc": auc, "compare": compare}[sys.argv[1]]()
