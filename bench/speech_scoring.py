@@ -84,7 +84,9 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         "cpu_per_chunk_p95_ms": round(1000 * percentile(cpu, 0.95), 2),
         "chunks": len(cpu),
         "word_mispronunciation": total.mispronunciation(),
-        "intervals": word_figure_intervals(per_utterance),
+        "intervals": word_figure_intervals(
+            per_utterance, [voice_group(annotation["voice"]) for _, annotation in corpus]
+        ),
         "false_flags_on_correct_words_percent": total.false_flags_percent(),
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
         "by_voice": figures_by_voice(

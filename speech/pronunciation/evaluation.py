@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from speech.audio import read_wav
-from speech.corpus import load_corpus, speaker_accent
+from speech.corpus import load_corpus, speaker_accent, voice_group
 from speech.g2p import accent_arpabet, arpabet_to_ipa
 from speech.pronunciation.scorer import (
     ExtraWord,
@@ -147,20 +147,43 @@ def figures_by_voice(utterances: Iterable[tuple[str, WordCounts]]) -> dict[str, 
 
 
 def word_figure_intervals(
-    utterances: list[WordCounts], draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED
+    utterances: list[WordCounts],
+    voices: list[str] | None = None,
+    draws: int = BOOTSTRAP_DRAWS,
+    seed: int = BOOTSTRAP_SEED,
 ) -> dict[str, list[float]]:
     """95% bootstrap intervals of word F1 and of the false flags (percent of correct words): the
     utterances are drawn again with replacement `draws` times and the figures recomputed from the summed
     counts (utterances, not words, because one reading's words share a voice, a speed and a sentence).
-    The voices stay the same, so the interval says how much the figures owe to which of these voices'
-    utterances were drawn, not how they would move on other voices."""
+    The voices stay the same, so that interval says how much the figures owe to which of these voices'
+    utterances were drawn, not how they would move on other voices. Given each utterance's voice, the
+    `_voices_redrawn` intervals draw the voices again too (then each drawn voice's utterances): how much
+    the figures owe to which voices the set has."""
     counts = np.array([[u.tp, u.fp, u.fn, u.correct, u.flagged] for u in utterances], dtype=np.float64)
+    names = ["word_f1_ci95", "false_flags_percent_ci95"]
+    if voices is not None:
+        names += [f"{name}_voices_redrawn" for name in names]
     if not len(counts):
-        return {"word_f1_ci95": [float("nan")] * 2, "false_flags_percent_ci95": [float("nan")] * 2}
-    drawn = np.random.default_rng(seed).integers(0, len(counts), size=(draws, len(counts)))
-    tp, fp, fn, correct, flagged = counts[drawn].sum(axis=1).T
-    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(draws), where=2 * tp + fp + fn > 0)
-    false_flags = 100.0 * np.divide(flagged, correct, out=np.zeros(draws), where=correct > 0)
+        return {name: [float("nan")] * 2 for name in names}
+    rng = np.random.default_rng(seed)
+    intervals = _figure_intervals(counts[rng.integers(0, len(counts), size=(draws, len(counts)))].sum(axis=1))
+    if voices is None:
+        return intervals
+    by_voice = [np.flatnonzero(np.array(voices) == voice) for voice in sorted(set(voices))]
+    totals = np.zeros((draws, counts.shape[1]))
+    for draw in range(draws):
+        for voice in rng.integers(0, len(by_voice), size=len(by_voice)):
+            mine = by_voice[voice]
+            totals[draw] += counts[mine[rng.integers(0, len(mine), size=len(mine))]].sum(axis=0)
+    redrawn = _figure_intervals(totals)
+    return intervals | {f"{name}_voices_redrawn": value for name, value in redrawn.items()}
+
+
+def _figure_intervals(totals: np.ndarray) -> dict[str, list[float]]:
+    """The 95% intervals of word F1 and false flags over drawn totals (draws x [tp, fp, fn, correct, flagged])."""
+    tp, fp, fn, correct, flagged = totals.T
+    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(len(totals)), where=2 * tp + fp + fn > 0)
+    false_flags = 100.0 * np.divide(flagged, correct, out=np.zeros(len(totals)), where=correct > 0)
 
     def interval(values: np.ndarray, digits: int) -> list[float]:
         return [round(float(v), digits) for v in np.percentile(values, [2.5, 97.5])]
@@ -201,7 +224,9 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     return {
         "words": len(words),
         "word_mispronunciation": total.mispronunciation(),
-        "intervals": word_figure_intervals(list(per_utterance.values())),
+        "intervals": word_figure_intervals(
+            [per_utterance[u.utterance] for u in utterances], [voice_group(u.voice) for u in utterances]
+        ),
         "phone_detection": prf(**phone_counts),
         "omission": prf(**omission_counts),
         # named: found insertions whose reported text is the word that was inserted

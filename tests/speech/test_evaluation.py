@@ -57,6 +57,29 @@ def test_more_utterances_like_these_narrow_the_interval():
     assert many[1] - many[0] < (few[1] - few[0]) / 2
 
 
+def test_redrawing_the_voices_widens_the_interval_when_voices_differ_and_keeps_the_utterance_one():
+    # one voice judged without error, one that misses every mispronounced word: which voices a set has
+    # moves its figures far more than which of their readings were drawn
+    right = counted(("mispronunciation", "mispronunciation"), ("none", "none"), ("none", "none"))
+    wrong = counted(("mispronunciation", "none"), ("none", "mispronunciation"), ("none", "none"))
+    utterances = [right] * 20 + [wrong] * 20
+    voices = ["espeak:en-us+m4"] * 20 + ["festival:ked_diphone"] * 20
+
+    intervals = word_figure_intervals(utterances, voices)
+
+    assert intervals["word_f1_ci95"] == word_figure_intervals(utterances)["word_f1_ci95"]
+    pooled_f1 = WordCounts.total(utterances).mispronunciation()["f1"]
+    low, high = intervals["word_f1_ci95_voices_redrawn"]
+    assert low < pooled_f1 < high
+    assert (low, high) == (0.0, 1.0)  # both voices drawn twice happen: all wrong, all right
+    utterance_low, utterance_high = intervals["word_f1_ci95"]
+    assert high - low > 2 * (utterance_high - utterance_low)
+    low, high = intervals["false_flags_percent_ci95_voices_redrawn"]
+    assert (low, high) == (0.0, 50.0)
+    assert word_figure_intervals(utterances, voices) == intervals
+    assert all(math.isnan(v) for figure in word_figure_intervals([], []).values() for v in figure)
+
+
 def test_a_set_judged_without_error_has_no_spread_and_an_empty_one_has_no_figure():
     perfect = [counted(("mispronunciation", "mispronunciation"), ("none", "none"))] * 5
     assert word_figure_intervals(perfect) == {"word_f1_ci95": [1.0, 1.0], "false_flags_percent_ci95": [0.0, 0.0]}
