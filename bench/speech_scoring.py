@@ -6,8 +6,9 @@ Build the corpus first: `python manage.py build_corpus --set eval --seed 1 --out
 Prints JSON: word-level mispronunciation P/R/F1, phone-level detection P/R/F1, omission and insertion
 P/R/F1 (`insertion.named`: found inserted words reported under the word said), false flags on correctly
 read words, 95% bootstrap intervals of word F1 and false flags (`intervals`: utterances drawn again,
-voices fixed), per-voice figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an
-accent voice says exactly as a learner error, and word P/R/F1 and false flags without them; whole
+voices fixed; `*_voices_redrawn`: the voices drawn again too, then each one's utterances), per-voice
+figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an accent voice says
+exactly as a learner error, and word P/R/F1 and false flags without them; whole
 utterance and streaming), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
