@@ -1,6 +1,6 @@
 """Stop 25: does the `full` head gain from each word's evidence against the same learner's earlier readings?
 
-    PYTHONPATH=. python docs/experiments/learner_history.py [--prior-words N] [--features SET]
+    PYTHONPATH=.:docs/experiments python docs/experiments/learner_history.py [--prior-words N] [--features SET]
 
 A learner's voice shifts every recogniser's evidence (a diphone voice's posteriors are lower on every
 word, correct or not). The `full` head already sees some figures against their medians over the
@@ -9,7 +9,7 @@ Here each dev folder is one course per voice: its readings in corpus order, each
 against their median over the voice's *earlier* readings in that folder (causal, as a session would
 know them), shrunk towards the dev-wide median while the history is short (`--prior-words`, default 40
 words). Stop 15 tried a non-causal version (the voice's other readings) on nine voices: no gain. Now the
-head also learns from dev-voices', dev-sentences' and dev-kokoro's voices (18 more).
+head also learns from dev-voices' eight voices and dev-kokoro's one (dev-sentences' are the nine's).
 
 Judged as `word_model_variants.py added` judges: the nine DEV voices out of voice, seeds 1-3, thresholds
 picked on the nine voices, the three seeds' mean F1 at one threshold; then a second opinion on
@@ -74,7 +74,7 @@ def learner_columns(
     prior_words: int,
 ) -> np.ndarray:
     """Each word's figures (columns `index`) minus the learner's median over their earlier readings'
-    said words, shrunk towards `prior` while fewer than a few hundred words were heard."""
+    said words (the last 400), shrunk towards `prior` with weight prior_words / (words heard + prior_words)."""
     out = np.zeros((len(vectors), len(index)))
     for voice in dict.fromkeys(voices):
         heard: list[np.ndarray] = []
