@@ -12,7 +12,9 @@ exactly as a learner error, and word P/R/F1 and false flags without them; whole
 utterance and streaming), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
-(to time two versions of the streaming path side by side, one after the other).
+(to time two versions of the streaming path side by side, one after the other). `--word-model PATH` judges
+with another word model (a candidate, or an earlier one from git); each result lists every utterance's
+counts (`per_utterance`), which `python bench/compare_runs.py BEFORE.json AFTER.json` compares.
 """
 
 from __future__ import annotations
@@ -42,11 +44,14 @@ from speech.pronunciation.evaluation import (
 )
 from speech.pronunciation.scorer import PronunciationScorer
 from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
+from speech.pronunciation.word_model import WORD_MODEL_PATH, WordModel
 
 CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
 
 
-def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False) -> dict:
+def streaming_run(
+    corpus: list[tuple[Path, dict]], speaker_accents: bool = False, word_model: WordModel | None = None
+) -> dict:
     delays: list[float] = []
     cpu: list[float] = []
     per_utterance: list[WordCounts] = []  # one per corpus entry
@@ -56,7 +61,7 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         pcm = read_wav(wav).pcm16()
         accent = speaker_accent(annotation["voice"]) if speaker_accents else None
         channel = channels.setdefault(voice_group(annotation["voice"]), LearnerChannel())
-        assessor = StreamingAssessor(annotation["text"], accent=accent, channel=channel)
+        assessor = StreamingAssessor(annotation["text"], accent=accent, channel=channel, word_model=word_model)
         verdicts = []
         for offset in range(0, len(pcm), CHUNK_BYTES):
             started = time.process_time()
@@ -93,6 +98,10 @@ def streaming_run(corpus: list[tuple[Path, dict]], speaker_accents: bool = False
         "by_voice": figures_by_voice(
             zip((annotation["voice"] for _, annotation in corpus), per_utterance, strict=True)
         ),
+        "per_utterance": [
+            counts.row(annotation["id"], voice_group(annotation["voice"]))
+            for (_, annotation), counts in zip(corpus, per_utterance, strict=True)
+        ],
     }
 
 
@@ -107,7 +116,14 @@ def main() -> None:
         help="score each accent voice with its accent set, as its learner would set it (the US voices: none)",
     )
     parser.add_argument("--streaming-only", action="store_true", help="skip the whole-utterance scoring")
+    parser.add_argument(
+        "--word-model", type=Path, default=WORD_MODEL_PATH, help="another word_model.json to judge (default: shipped)"
+    )
     args = parser.parse_args()
+    try:
+        word_model = WordModel.from_json(args.word_model.read_text())
+    except (OSError, ValueError, KeyError) as error:
+        raise SystemExit(f"--word-model {args.word_model}: {error}") from error
     index = json.loads((Path(args.corpus) / "index.json").read_text())
     if index["set"] != "eval":
         raise SystemExit(f"{args.corpus} is the {index['set']!r} set; the benchmark runs on eval")
@@ -117,6 +133,7 @@ def main() -> None:
         "corpus": args.corpus,
         "voices": index["voices"],
         "calibration": calibration.source,
+        "word_model": f"{args.word_model}: {word_model.source}",
         "speaker_accents": args.speaker_accents,
         "utterances": len(corpus),
         "cpu_count": os.cpu_count(),
@@ -127,10 +144,10 @@ def main() -> None:
         utterances = score_corpus(args.corpus, scorer, limit=args.limit, speaker_accents=args.speaker_accents)
         whole_seconds = time.perf_counter() - started
         audio_seconds = sum(u.features.n_frames for u in utterances) * 0.01
-        result["whole_utterance"] = detection_metrics(utterances) | {
+        result["whole_utterance"] = detection_metrics(utterances, word_model) | {
             "real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)
         }
-    runs = [streaming_run(corpus, args.speaker_accents) for _ in range(max(args.repeat, 1))]
+    runs = [streaming_run(corpus, args.speaker_accents, word_model) for _ in range(max(args.repeat, 1))]
     streaming = runs[0] | {
         key: statistics.median(run[key] for run in runs)
         for key in ("delay_median_ms", "delay_p90_ms", "cpu_per_chunk_median_ms", "cpu_per_chunk_p95_ms")

@@ -134,6 +134,16 @@ class WordCounts:
     def false_flags_percent(self) -> float:
         return round(100.0 * self.flagged / max(self.correct, 1), 2)
 
+    def row(self, utterance: str, voice: str) -> dict[str, str | int]:
+        """The counts as the benchmark's JSON lists them per utterance (bench/compare_runs.py reads them)."""
+        return {"utterance": utterance, "voice": voice} | {
+            field.name: getattr(self, field.name) for field in fields(self)
+        }
+
+    @classmethod
+    def of_row(cls, row: dict) -> WordCounts:
+        return cls(**{field.name: int(row[field.name]) for field in fields(cls)})
+
     def voice_figures(self) -> dict[str, float]:
         return {"word_f1": self.mispronunciation()["f1"], "false_flags_percent": self.false_flags_percent()}
 
@@ -159,36 +169,90 @@ def word_figure_intervals(
     utterances were drawn, not how they would move on other voices. Given each utterance's voice, the
     `_voices_redrawn` intervals draw the voices again too (then each drawn voice's utterances): how much
     the figures owe to which voices the set has."""
-    counts = np.array([[u.tp, u.fp, u.fn, u.correct, u.flagged] for u in utterances], dtype=np.float64)
+    counts = _count_matrix(utterances)
     names = ["word_f1_ci95", "false_flags_percent_ci95"]
     if voices is not None:
         names += [f"{name}_voices_redrawn" for name in names]
     if not len(counts):
         return {name: [float("nan")] * 2 for name in names}
-    rng = np.random.default_rng(seed)
-    intervals = _figure_intervals(counts[rng.integers(0, len(counts), size=(draws, len(counts)))].sum(axis=1))
-    if voices is None:
+    by_utterance, by_voice = _resamples(len(counts), voices, draws, seed)
+    intervals = _figure_intervals(_totals(counts, by_utterance))
+    if by_voice is None:
         return intervals
-    by_voice = [np.flatnonzero(np.array(voices) == voice) for voice in sorted(set(voices))]
-    totals = np.zeros((draws, counts.shape[1]))
-    for draw in range(draws):
-        for voice in rng.integers(0, len(by_voice), size=len(by_voice)):
-            mine = by_voice[voice]
-            totals[draw] += counts[mine[rng.integers(0, len(mine), size=len(mine))]].sum(axis=0)
-    redrawn = _figure_intervals(totals)
+    redrawn = _figure_intervals(_totals(counts, by_voice))
     return intervals | {f"{name}_voices_redrawn": value for name, value in redrawn.items()}
+
+
+def paired_differences(
+    before: list[WordCounts],
+    after: list[WordCounts],
+    voices: list[str],
+    draws: int = BOOTSTRAP_DRAWS,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict[str, float | list[float]]:
+    """`after`'s word F1 and false flags minus `before`'s, two runs over the same utterances (in the same
+    order, each one's voice in `voices`), with 95% intervals of the difference: both runs resampled
+    alike, the utterances only and then the voices too. Judged on the same readings, a voice that is
+    hard for both moves both, so these intervals are narrower than the two runs' own."""
+    if len(before) != len(after) or len(after) != len(voices):
+        raise ValueError(f"paired runs need the same utterances: {len(before)}, {len(after)}, {len(voices)} voices")
+    first, second = _count_matrix(before), _count_matrix(after)
+    by_utterance, by_voice = _resamples(len(first), voices, draws, seed)
+    result: dict[str, float | list[float]] = {
+        "word_f1": round(_f1(second.sum(axis=0)[None])[0] - _f1(first.sum(axis=0)[None])[0], 3),
+        "false_flags_percent": round(
+            _false_flags(second.sum(axis=0)[None])[0] - _false_flags(first.sum(axis=0)[None])[0], 2
+        ),
+    }
+    for label, drawn in (("", by_utterance), ("_voices_redrawn", by_voice)):
+        a, b = _totals(first, drawn), _totals(second, drawn)
+        result[f"word_f1_ci95{label}"] = _interval(_f1(b) - _f1(a), 3)
+        result[f"false_flags_percent_ci95{label}"] = _interval(_false_flags(b) - _false_flags(a), 2)
+    return result
+
+
+def _count_matrix(utterances: list[WordCounts]) -> np.ndarray:
+    return np.array([[u.tp, u.fp, u.fn, u.correct, u.flagged] for u in utterances], dtype=np.float64).reshape(-1, 5)
+
+
+def _resamples(
+    count: int, voices: list[str] | None, draws: int, seed: int
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """The utterances of each draw: drawn with replacement (draws x count), and, given their voices, drawn
+    as voices with replacement, then each drawn voice's utterances (one index array per draw)."""
+    rng = np.random.default_rng(seed)
+    by_utterance = rng.integers(0, count, size=(draws, count))
+    if voices is None:
+        return by_utterance, None
+    groups = [np.flatnonzero(np.array(voices) == voice) for voice in sorted(set(voices))]
+    by_voice = []
+    for _ in range(draws):
+        drawn = [groups[voice] for voice in rng.integers(0, len(groups), size=len(groups))]
+        by_voice.append(np.concatenate([mine[rng.integers(0, len(mine), size=len(mine))] for mine in drawn]))
+    return by_utterance, by_voice
+
+
+def _totals(counts: np.ndarray, drawn: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    return np.array([counts[indices].sum(axis=0) for indices in drawn])
+
+
+def _f1(totals: np.ndarray) -> np.ndarray:
+    tp, fp, fn = totals[:, 0], totals[:, 1], totals[:, 2]
+    return np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(len(totals)), where=2 * tp + fp + fn > 0)
+
+
+def _false_flags(totals: np.ndarray) -> np.ndarray:
+    correct, flagged = totals[:, 3], totals[:, 4]
+    return 100.0 * np.divide(flagged, correct, out=np.zeros(len(totals)), where=correct > 0)
+
+
+def _interval(values: np.ndarray, digits: int) -> list[float]:
+    return [round(float(v), digits) for v in np.percentile(values, [2.5, 97.5])]
 
 
 def _figure_intervals(totals: np.ndarray) -> dict[str, list[float]]:
     """The 95% intervals of word F1 and false flags over drawn totals (draws x [tp, fp, fn, correct, flagged])."""
-    tp, fp, fn, correct, flagged = totals.T
-    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(len(totals)), where=2 * tp + fp + fn > 0)
-    false_flags = 100.0 * np.divide(flagged, correct, out=np.zeros(len(totals)), where=correct > 0)
-
-    def interval(values: np.ndarray, digits: int) -> list[float]:
-        return [round(float(v), digits) for v in np.percentile(values, [2.5, 97.5])]
-
-    return {"word_f1_ci95": interval(f1, 3), "false_flags_percent_ci95": interval(false_flags, 2)}
+    return {"word_f1_ci95": _interval(_f1(totals), 3), "false_flags_percent_ci95": _interval(_false_flags(totals), 2)}
 
 
 def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel | None = None) -> dict:
@@ -237,6 +301,7 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
         "by_voice": figures_by_voice((u.voice, per_utterance[u.utterance]) for u in utterances),
+        "per_utterance": [per_utterance[u.utterance].row(u.utterance, voice_group(u.voice)) for u in utterances],
     }
 
 

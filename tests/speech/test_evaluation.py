@@ -1,10 +1,17 @@
-"""The benchmark's word counts and their bootstrap intervals (speech.pronunciation.evaluation)."""
+"""The benchmark's word counts and their bootstrap intervals (speech.pronunciation.evaluation), and
+bench/compare_runs.py, which compares two benchmark results reading by reading."""
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
-from speech.pronunciation.evaluation import WordCounts, prf, word_figure_intervals
+import pytest
+
+from speech.pronunciation.evaluation import WordCounts, paired_differences, prf, word_figure_intervals
 
 
 def counted(*pairs: tuple[str, str]) -> WordCounts:
@@ -96,3 +103,66 @@ def test_correct_words_said_as_a_learner_error_leave_the_figures_without_them():
     assert (figures["words"], figures["flagged"]) == (4, 2)
     assert figures["word_mispronunciation_without_them"] == prf(6, 3, 2)  # only the false flags change
     assert figures["false_flags_percent_without_them"] == 15.0  # (6 - 3) of (24 - 4)
+
+
+def two_voices_one_improved() -> tuple[list[WordCounts], list[WordCounts], list[str]]:
+    """A second run that finds every mispronounced word of the first voice, which the first run missed,
+    and judges the second voice's readings exactly as the first run did."""
+    missed = counted(("mispronunciation", "none"), ("none", "none"), ("none", "none"))
+    found = counted(("mispronunciation", "mispronunciation"), ("none", "none"), ("none", "none"))
+    same = counted(("mispronunciation", "mispronunciation"), ("none", "mispronunciation"), ("none", "none"))
+    voices = ["espeak:en-us+m4"] * 10 + ["festival:ked_diphone"] * 10
+    return [missed] * 10 + [same] * 10, [found] * 10 + [same] * 10, voices
+
+
+def test_paired_differences_say_what_changed_and_how_sure_this_corpus_is():
+    before, after, voices = two_voices_one_improved()
+
+    difference = paired_differences(before, after, voices)
+
+    expected = WordCounts.total(after).mispronunciation()["f1"] - WordCounts.total(before).mispronunciation()["f1"]
+    assert difference["word_f1"] == pytest.approx(expected, abs=1e-3) and difference["word_f1"] > 0
+    assert difference["false_flags_percent"] == 0.0
+    assert difference["word_f1_ci95"][0] > 0  # every draw of these readings has some of the first voice's
+    low, high = difference["word_f1_ci95_voices_redrawn"]
+    assert low == 0.0 < high  # a quarter of the draws hold the second voice only, which did not change
+    assert difference["false_flags_percent_ci95_voices_redrawn"] == [0.0, 0.0]
+    assert paired_differences(before, before, voices)["word_f1_ci95_voices_redrawn"] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="same utterances"):
+        paired_differences(before, after[:-1], voices)
+
+
+def benchmark_result(counts: list[WordCounts], voices: list[str], ids: list[str] | None = None) -> dict:
+    ids = ids or [f"eval-1-{index:04d}" for index in range(len(counts))]
+    rows = [c.row(utterance, voice) for c, utterance, voice in zip(counts, ids, voices, strict=True)]
+    return {"speaker_accents": False, "whole_utterance": {"per_utterance": rows}}
+
+
+def run_compare(tmp_path: Path, before: dict | str, after: dict | str) -> subprocess.CompletedProcess:
+    """bench/compare_runs.py on two benchmark results (a dict is written as JSON, a str as it is)."""
+    paths = []
+    for name, result in (("before", before), ("after", after)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(result if isinstance(result, str) else json.dumps(result))
+    script = Path(__file__).resolve().parents[2] / "bench" / "compare_runs.py"
+    return subprocess.run([sys.executable, str(script), *map(str, paths)], capture_output=True, text=True, timeout=120)
+
+
+def test_compare_runs_prints_the_paired_differences_and_refuses_runs_on_other_readings(tmp_path):
+    before, after, voices = two_voices_one_improved()
+
+    done = run_compare(tmp_path, benchmark_result(before, voices), benchmark_result(after, voices))
+
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["whole_utterance"] == paired_differences(before, after, voices)
+    assert "streaming" not in printed
+
+    other_readings = benchmark_result(after, voices, [f"eval-2-{index:04d}" for index in range(len(after))])
+    refused = run_compare(tmp_path, benchmark_result(before, voices), other_readings)
+    assert refused.returncode != 0 and "judged different utterances" in refused.stderr
+    accent_set = benchmark_result(after, voices) | {"speaker_accents": True}
+    refused = run_compare(tmp_path, benchmark_result(before, voices), accent_set)
+    assert refused.returncode != 0 and "accent sets" in refused.stderr
+    broken = run_compare(tmp_path, "{not json", benchmark_result(after, voices))
+    assert broken.returncode != 0 and "compare_runs:" in broken.stderr
