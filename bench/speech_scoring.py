@@ -36,11 +36,10 @@ from speech.pronunciation.evaluation import (
     AccentFormCounts,
     WordCounts,
     detection_metrics,
-    figures_by_voice,
     percentile,
     said_as_a_learner_error,
     score_corpus,
-    word_figure_intervals,
+    utterance_figures,
 )
 from speech.pronunciation.scorer import PronunciationScorer
 from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
@@ -90,19 +89,14 @@ def streaming_run(
         "cpu_per_chunk_p95_ms": round(1000 * percentile(cpu, 0.95), 2),
         "chunks": len(cpu),
         "word_mispronunciation": total.mispronunciation(),
-        "intervals": word_figure_intervals(
-            per_utterance, [voice_group(annotation["voice"]) for _, annotation in corpus]
-        ),
         "false_flags_on_correct_words_percent": total.false_flags_percent(),
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
-        "by_voice": figures_by_voice(
-            zip((annotation["voice"] for _, annotation in corpus), per_utterance, strict=True)
-        ),
-        "per_utterance": [
-            counts.row(annotation["id"], voice_group(annotation["voice"]))
+    } | utterance_figures(
+        [
+            (annotation["id"], annotation["voice"], counts)
             for (_, annotation), counts in zip(corpus, per_utterance, strict=True)
-        ],
-    }
+        ]
+    )
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 from speech.accents import ENGLISH_ACCENTS
 from speech.audio import read_wav
 from speech.corpus import voice_group
-from speech.g2p import normalise
 from speech.pronunciation.phone_model import best_base
+from speech.pronunciation.scorer import reference_words
 from speech.pronunciation.sphinx import word_slots
 from speech.pronunciation.whisper_phones import default_whisper_phone_recognizer
 
@@ -43,7 +43,7 @@ def main(folders: list[str]) -> None:
                 continue
             readings[voice] += 1
             log_probs = recognizer.log_posteriors(read_wav(path.with_suffix(".wav")).to(16000).samples)
-            words = [word for word, *_ in normalise(annotation["text"], "en")]
+            words = reference_words(annotation["text"])
             us = best_base(log_probs, [slot.canonical for slot in word_slots(words)])[1]
             words_heard[voice] += len(words)
             for accent in ENGLISH_ACCENTS:

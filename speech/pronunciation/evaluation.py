@@ -156,6 +156,19 @@ def figures_by_voice(utterances: Iterable[tuple[str, WordCounts]]) -> dict[str, 
     return {voice: WordCounts.total(parts).voice_figures() for voice, parts in sorted(by_voice.items())}
 
 
+def utterance_figures(utterances: list[tuple[str, str, WordCounts]]) -> dict:
+    """What a run's (utterance id, voice, counts) give beside the totals: the intervals (each voice's
+    speeds one voice), the figures per voice, and every utterance's counts (bench/compare_runs.py)."""
+    groups = [voice_group(voice) for _, voice, _ in utterances]
+    return {
+        "intervals": word_figure_intervals([counts for _, _, counts in utterances], groups),
+        "by_voice": figures_by_voice((voice, counts) for _, voice, counts in utterances),
+        "per_utterance": [
+            counts.row(utterance, group) for (utterance, _, counts), group in zip(utterances, groups, strict=True)
+        ],
+    }
+
+
 def word_figure_intervals(
     utterances: list[WordCounts],
     voices: list[str] | None = None,
@@ -288,9 +301,6 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     return {
         "words": len(words),
         "word_mispronunciation": total.mispronunciation(),
-        "intervals": word_figure_intervals(
-            [per_utterance[u.utterance] for u in utterances], [voice_group(u.voice) for u in utterances]
-        ),
         "phone_detection": prf(**phone_counts),
         "omission": prf(**omission_counts),
         # named: found insertions whose reported text is the word that was inserted
@@ -300,9 +310,7 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         # a diagnostic, not the figure: correct words that the voice's own accent says exactly as one of the
         # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
-        "by_voice": figures_by_voice((u.voice, per_utterance[u.utterance]) for u in utterances),
-        "per_utterance": [per_utterance[u.utterance].row(u.utterance, voice_group(u.voice)) for u in utterances],
-    }
+    } | utterance_figures([(u.utterance, u.voice, per_utterance[u.utterance]) for u in utterances])
 
 
 def said_as_a_learner_error(voice: str, word: str, slot: WordSlot) -> bool:
