@@ -409,6 +409,19 @@ def shared_whisper_base() -> tuple[WhisperForConditionalGeneration, WhisperProce
         return _load_shared()
 
 
+def transcription_prompt(
+    model: WhisperForConditionalGeneration, tokenizer: WhisperTokenizerFast, language: str
+) -> list[int]:
+    """The tokens that start a transcription without timestamps in `language` (a Whisper code: "en")."""
+    ids = _special_ids(tokenizer)
+    return [
+        ids["startoftranscript"],
+        model.generation_config.lang_to_id[f"<|{language}|>"],
+        ids["transcribe"],
+        ids["notimestamps"],
+    ]
+
+
 # ------------------------------------------------------------------------------------------- transcription
 
 
@@ -476,12 +489,7 @@ class Transcriber:
         )
 
     def _prompt(self, language: str) -> list[int]:
-        return [
-            self._ids["startoftranscript"],
-            self._lang_to_id[f"<|{language}|>"],
-            self._ids["transcribe"],
-            self._ids["notimestamps"],
-        ]
+        return transcription_prompt(self.model, self.tokenizer, language)
 
     def _first_step(self, encoded: torch.Tensor) -> tuple[str, float]:
         """The most likely language and the no-speech probability, both read at the start-of-transcript step."""

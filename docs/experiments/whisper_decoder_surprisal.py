@@ -1,4 +1,6 @@
 """Stop 25: does Whisper's decoder, asked how surprising each reference word is, help the `full` head?
+(Stop 26 shipped the surprisal column: speech/pronunciation/whisper_surprisal.py computes it for the scorer,
+the same figures as `dump`'s.)
 
     PYTHONPATH=.:docs/experiments python docs/experiments/whisper_decoder_surprisal.py dump      # ~10 min
     PYTHONPATH=.:docs/experiments python docs/experiments/whisper_decoder_surprisal.py auc       # seconds
@@ -50,7 +52,7 @@ from speech.pronunciation import train_word_model as training
 from speech.pronunciation.phone_model import single_torch_thread
 from speech.pronunciation.whisper_phones import ENCODER_LAYERS, shared_encoder
 from speech.pronunciation.word_model import HEAD_FEATURES
-from speech.transcriber import shared_whisper_base
+from speech.transcriber import shared_whisper_base, transcription_prompt
 
 SURPRISAL_STORE = Path("var/experiments/whisper_surprisal.pkl")
 FOLDERS = [*DEV, MORE_VOICES, MORE_SENTENCES, KOKORO_VOICES, *HELD_OUT]
@@ -63,7 +65,7 @@ def word_figures(samples: np.ndarray, text: str) -> list[tuple[float, float, flo
     a written word spoken as several, such as a number, gives each the same figures)."""
     model, processor = shared_whisper_base()
     tokenizer = processor.tokenizer
-    prompt = tokenizer.convert_tokens_to_ids(["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>"])
+    prompt = transcription_prompt(model, tokenizer, "en")
     chunks = text.split()
     tokens = [tokenizer.tokenize(" " + chunk) for chunk in chunks]
     sequence = prompt + [i for chunk in tokens for i in tokenizer.convert_tokens_to_ids(chunk)]

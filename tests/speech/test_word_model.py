@@ -19,14 +19,17 @@ from speech.pronunciation.scorer import (
 )
 from speech.pronunciation.streaming import StreamingAssessor
 from speech.pronunciation.train_word_model import (
+    HEAD_RECIPES,
     TRAINING_ONLY_VOICES,
     WordExamples,
     averaged_heads,
     kept_with,
+    out_of_voice_probabilities,
     pick_gap_insertion_threshold,
     pick_head_threshold,
     pick_threshold,
     reported_insertions,
+    seeded_head,
     train_head,
 )
 from speech.pronunciation.word_model import (
@@ -176,6 +179,24 @@ def test_averaged_heads_give_the_mean_logit_of_their_seeds(hidden_units):
     other = train_head(vectors[:50], labels[:50], ("a", "b", "c"), hidden_units)
     with pytest.raises(ValueError, match="same words"):
         averaged_heads([heads[0], other])
+
+
+def test_a_recipe_of_several_seeds_saves_their_average_and_judges_each_voice_by_one_too():
+    vectors, labels = tiny_training_set()
+    names = ("a", "b", "c")
+    heads = [train_head(vectors, labels, names, 8, seed=seed) for seed in (1, 2)]
+    assert seeded_head(vectors, labels, names, 8, (1, 2)) == averaged_heads(heads)
+    assert seeded_head(vectors, labels, names, 8, (1,)) == heads[0]
+    voices = np.array(["one", "two", "three"] * 20)
+    examples = WordExamples(vectors, np.where(labels > 0, "mispronunciation", "none"), np.zeros(60, bool), voices)
+    judged = out_of_voice_probabilities(examples, labels, names, 8, (1, 2))
+    held = voices == "two"
+    by_two = averaged_heads([train_head(vectors[~held], labels[~held], names, 8, seed=seed) for seed in (1, 2)])
+    assert judged[held] == pytest.approx([by_two.probability(v) for v in vectors[held]])
+    # the committed `full` head is its recipe's average: every seed's hidden units side by side
+    full = default_word_model().heads["full"]
+    recipe = HEAD_RECIPES["full"]
+    assert len(recipe.seeds) == 3 and len(full.hidden_weight) == recipe.hidden_units * len(recipe.seeds)
 
 
 def test_threshold_keeps_false_flags_under_the_cap():
