@@ -110,7 +110,7 @@ def gate_failures(head, threshold: float, cases: dict, with_surprisal: bool) -> 
         p = {text: head.probability(v) for text, v in zip(texts, vectors, strict=True)}
         flagged = {text for text, value in p.items() if value >= threshold}
         if flagged != wanted:
-            shown = ", ".join(f"{t} {p[t]:.2f}" for t in sorted(flagged ^ wanted))
+            shown = ", ".join(f"{t} {p[t]:.3f}" for t in sorted(flagged ^ wanted))
             failures.append(f"{name} ({accent or 'US'}): {shown}")
     return failures
 
