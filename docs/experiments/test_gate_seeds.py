@@ -5,18 +5,18 @@
 
 (The environment is Django's, which the test suite's helpers that render the readings import.)
 
-A retrained `full` head ships only if the tests pass with it; the tests read piper joe's one test
-sentence ("I think the weather is very nice today.", tests/speech/test_scoring.py's `reading`), and four
-dev gains (stops 21, 23 and 26) failed there, on the correct reading's "very" or on "tink". The saved
-head is trained with one seed (1) on every dev word; its threshold comes from the out-of-voice heads of
-seeds 1-3. This trains the saved head of two recipes with seeds 1-10, each at its recipe's threshold (the
+A retrained `full` head ships only if the tests pass with it; most of them read piper joe's one test
+sentence ("I think the weather is very nice today.", tests/speech/test_scoring.py's `reading`), and dev
+gains of stops 21, 23 and 26 failed there, on the correct reading's "very" or on "tink". Until stop 26
+the saved head was trained with one seed (1) on every dev word, its threshold picked on the out-of-voice
+heads of seeds 1-3. `seeds` trains the saved head of two recipes with seeds 1-10, each at its recipe's threshold (the
 one `train_word_model` picked: stop 24's shipped recipe 0.51, with Whisper's decoder surprisal 0.55), and
 counts the seeds whose head decides every test reading of that sentence as the tests want:
 
 - correct: no word flagged (test_scoring, test_word_model);
 - "very" as "berry": "very" flagged (test_scoring, test_word_model);
 - "think" said "tink" and "very" as "berry" (test_accents): both flagged with the US reference, only
-  "very" with the Caribbean accent (en-029), "think" with the British one (en-gb); no other word.
+  "very" with the Caribbean accent (en-029), both with the British one (en-gb); no other word.
 
 Only the `full` head's P(mispronounced) of each word is judged (a skipped word would go to the omission
 head; none of these readings has one).
