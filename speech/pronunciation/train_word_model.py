@@ -10,16 +10,16 @@ head (`full`, `streaming`: P(mispronounced) of every reference word; `omission` 
 the grammar decoded as inserted was really said there; `gap_insertion`: whether something was said in a
 gap candidate) leave one voice out: train on the other dev voices, predict the held-out voice; (3) on
 those out-of-voice predictions pick the threshold with the best F1 whose false flags on correct words
-stay under the head's `max_false_flag_rate` (HEAD_RECIPES; unseen voices raise false flags, so the point is strict;
-`full`: of the mean logit of three training seeds' heads, which is also the head it saves), on the words of every voice
-but TRAINING_ONLY_VOICES (dev-voices' espeak-ng variants, dev-mbrola's and dev-kokoro's voices, which only train) and
-not of dev-sentences' readings (their errors are drawn family by family) or a warped voice's; (4) train
-on all dev words and save
+stay under the head's `max_false_flag_rate` (HEAD_RECIPES; unseen voices raise false flags, so the point
+is strict; `full`, `streaming`: of the mean logit of three training seeds' heads, which is also the head it
+saves), on the words of every voice but TRAINING_ONLY_VOICES (dev-voices' espeak-ng variants, dev-mbrola's
+and dev-kokoro's voices, which only train) and not of dev-sentences' readings (their errors are drawn
+family by family) or a warped voice's; (4) train on all dev words and save
 the heads. Fixed seeds and single-threaded full-batch training make the output byte-identical from run
 to run. `--only HEAD ...` retrains those heads and keeps the others of the model already in `--out`
 (stop 19 retrained `streaming` alone: the other heads, retrained on stop 18's rebuilt fold networks, no
 longer passed the tests; stop 20 retrained `full` with dev-sentences too; stop 24 `full` and `streaming`
-with dev-kokoro too; see docs/speech-scoring.md).
+with dev-kokoro too; stop 26 both as averages of three seeds; see docs/speech-scoring.md).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class HeadRecipe:
 
 HEAD_RECIPES = {
     "full": HeadRecipe(32, "mispronunciation", max_false_flag_rate=0.03, seeds=(1, 2, 3)),
-    "streaming": HeadRecipe(32, "mispronunciation", max_false_flag_rate=0.03),
+    "streaming": HeadRecipe(32, "mispronunciation", max_false_flag_rate=0.03, seeds=(1, 2, 3)),
     "omission": HeadRecipe(8, "omission", skipped_words_only=True, max_false_flag_rate=0.1),
     "full_omission": HeadRecipe(8, "omission", skipped_words_only=True, max_false_flag_rate=0.1),
     "insertion": HeadRecipe(0, "insertion", max_false_flag_rate=0.1),

@@ -193,10 +193,11 @@ def test_a_recipe_of_several_seeds_saves_their_average_and_judges_each_voice_by_
     held = voices == "two"
     by_two = averaged_heads([train_head(vectors[~held], labels[~held], names, 8, seed=seed) for seed in (1, 2)])
     assert judged[held] == pytest.approx([by_two.probability(v) for v in vectors[held]])
-    # the committed `full` head is its recipe's average: every seed's hidden units side by side
-    full = default_word_model().heads["full"]
-    recipe = HEAD_RECIPES["full"]
-    assert len(recipe.seeds) == 3 and len(full.hidden_weight) == recipe.hidden_units * len(recipe.seeds)
+    # the committed mispronunciation heads are their recipes' averages: every seed's hidden units side by side
+    for name in ("full", "streaming"):
+        recipe = HEAD_RECIPES[name]
+        assert len(recipe.seeds) == 3
+        assert len(default_word_model().heads[name].hidden_weight) == recipe.hidden_units * len(recipe.seeds)
 
 
 def test_threshold_keeps_false_flags_under_the_cap():
