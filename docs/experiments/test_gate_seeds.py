@@ -33,7 +33,7 @@ import os
 import sys
 
 import numpy as np
-from whisper_decoder_surprisal import SURPRISAL_STORE, word_figures
+from whisper_decoder_surprisal import SURPRISAL_STORE, as_column, word_figures
 from word_model_variants import (
     DEV,
     KOKORO_VOICES,
@@ -79,7 +79,7 @@ def test_vectors() -> dict[tuple[str, str | None], tuple[list[str], np.ndarray]]
         context = UtteranceContext.of(features.slots)
         vectors = np.array([word_features(slot, "full", context) for slot in features.slots])
         surprisal = np.array([figures[1] for figures in word_figures(audio.samples, SENTENCE)])
-        column = np.clip(surprisal, 0, 30)[:, None] / 10
+        column = as_column(surprisal)[:, None]
         out[name, accent] = ([slot.slot.text for slot in features.slots], np.hstack([vectors, column]))
     return out
 
@@ -95,7 +95,7 @@ def recipe_words(with_surprisal: bool):
         parts = []
         for folder in folders:
             (part,) = full_parts([folder])
-            parts.append(with_column(part, np.clip(surprisal[folder][:, [1]], 0, 30) / 10) if with_surprisal else part)
+            parts.append(with_column(part, as_column(surprisal[folder][:, [1]])) if with_surprisal else part)
         return joined(parts)
 
     return names, words
@@ -157,7 +157,7 @@ def averaged() -> None:
         passed = 0
         for first in range(1, 16, 3):
             seeds = (first, first + 1, first + 2)
-            head = training.averaged_heads([training.train_head(vectors, labels, names, units, seed=s) for s in seeds])
+            head = training.seeded_head(vectors, labels, names, units, seeds)
             failures = gate_failures(head, threshold, cases, with_surprisal)
             passed += not failures
             verdict = "passes" if not failures else "fails: " + "; ".join(failures)

@@ -61,6 +61,11 @@ COLUMNS = ("margin", "surprisal", "first_margin")
 _PUNCTUATION_TOKEN = re.compile(r"^Ġ?[^\w\s]+$")
 
 
+def as_column(figures: np.ndarray) -> np.ndarray:
+    """Figures (nats) as the `full` head's columns: clipped at 30 nats, /10."""
+    return np.clip(figures, 0, 30) / 10
+
+
 def word_figures(samples: np.ndarray, text: str) -> list[tuple[float, float, float]]:
     """(margin, surprisal, first token's margin) per spoken word of `text` (speech.g2p.normalise's words;
     a written word spoken as several, such as a number, gives each the same figures)."""
@@ -142,7 +147,7 @@ def compare() -> None:
             parts = []
             for folder in folders:
                 (part,) = full_parts([folder])
-                parts.append(with_column(part, np.clip(surprisal[folder][:, index], 0, 30) / 10) if index else part)
+                parts.append(with_column(part, as_column(surprisal[folder][:, index])) if index else part)
             return joined(parts)
 
         judge_full_head(label, names, words)
