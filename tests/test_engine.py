@@ -9,8 +9,10 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from speech.audio import read_wav
+from speech.learner_channel import is_cepstral_mean
+from speech.pronunciation.calibration import default_calibration
 from tests.conftest import FIXTURES, FOX, websocket
-from tutor.models import ConversationEvent
+from tutor.models import ConversationEvent, User
 from tutor.protocol import HEADER, LEARNER_FRAME_BYTES, PROTOCOL_VERSION, BinaryFrame, FrameKind
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.slow]
@@ -120,6 +122,37 @@ async def test_a_correct_reading_is_judged_word_by_word_and_the_tutor_answers_at
         lambda: list(ConversationEvent.objects.filter(session_id=learner.session_id).values_list("kind", flat=True))
     )()
     assert {"lesson", "item", "verdict", "caption", "summary"} <= set(kinds)
+
+
+async def test_a_learners_next_session_listens_from_where_their_last_reading_left_their_channel(personas, monkeypatch):
+    from tutor.engine.engine import ConversationEngine
+
+    engines: list[ConversationEngine] = []
+    create = ConversationEngine.create.__func__
+
+    async def create_and_keep(cls, *args, **options):
+        engine = await create(cls, *args, **options)
+        engines.append(engine)
+        return engine
+
+    monkeypatch.setattr(ConversationEngine, "create", classmethod(create_and_keep))
+    # what an earlier session of this learner left: a mean near the dev voices', as a real one would be
+    dev_mean = [float(value) for value in default_calibration().cepstral_mean.split(",")]
+    earlier = ",".join(f"{value + 0.5:g}" for value in dev_mean)
+    await sync_to_async(User.objects.filter(pk=personas["learner"].pk).update)(listening_cepstral_mean=earlier)
+
+    learner = await start_lesson(personas, [{"kind": "repeat", "text": FOX}])
+    await learner.wait_for_tutor_to_finish()
+    assert engines[0].learner_channel.cepstral_mean == earlier
+    await learner.say(fox_frames())
+    await learner.say([SILENCE] * 75)
+    assert learner.of("summary")
+    heard = engines[0].learner_channel.cepstral_mean
+    assert is_cepstral_mean(heard) and heard != earlier
+    await learner.communicator.disconnect()
+
+    stored = await sync_to_async(lambda: dict(User.objects.values_list("username", "listening_cepstral_mean")))()
+    assert stored == {"leo": heard, "tara": "", "olga": ""}  # only this learner's next session starts from it
 
 
 async def test_the_learned_policy_answers_a_finished_reading_and_traces_every_tick(personas):

@@ -146,6 +146,7 @@ class LiveConnection:
             await asyncio.gather(self._engine_task, return_exceptions=True)
         if self.engine is not None:
             await self.engine.close()
+            await database_sync_to_async(sessions.keep_learner_channel)(self.user.pk, self.engine.learner_channel)
         if self._downstream:
             await self._downstream.stop()
         if self.session is not None and self._recorder is not None:
@@ -218,8 +219,9 @@ class LiveConnection:
 
         policy = POLICIES.get(hello.policy or DEFAULT_POLICY, POLICIES[DEFAULT_POLICY])()
         speaker = TutorSpeaker(self._downstream, self.emit)
+        channel = await database_sync_to_async(sessions.learner_channel)(self.user.pk)
         engine = await ConversationEngine.create(
-            plan, speaker, self.emit, policy=policy, hand_off=self.hand_off, trace=hello.trace
+            plan, speaker, self.emit, policy=policy, hand_off=self.hand_off, trace=hello.trace, learner_channel=channel
         )
         if self._closed:
             await engine.close()

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from speech.accents import ENGLISH_ACCENTS
+from speech.learner_channel import MAX_STORED_CEPSTRAL_MEAN
 
 
 class User(AbstractUser):
@@ -19,6 +20,9 @@ class User(AbstractUser):
         choices=[("", "American (the reference)"), *ENGLISH_ACCENTS.items()],
         help_text="Your own English accent: its forms of each word count as correct, as American ones do.",
     )
+    # Where the listener's cepstral-mean normalisation starts in this learner's next session: what their
+    # microphone, room and voice left at the end of the last one (speech.scoring.LearnerChannel).
+    listening_cepstral_mean = models.CharField(max_length=MAX_STORED_CEPSTRAL_MEAN, blank=True, editable=False)
 
     @property
     def is_teacher(self) -> bool:

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from speech.learner_channel import LearnerChannel, is_cepstral_mean
+
 from .models import ConversationSession, User
 from .recording import Checkpoint
 
@@ -104,3 +106,16 @@ def last_item_index(session_id: uuid.UUID) -> int:
 
     last = ConversationEvent.objects.filter(session_id=session_id, kind="item").order_by("-id").first()
     return int(last.payload.get("index", 0)) if last else 0
+
+
+def learner_channel(user_id: int) -> LearnerChannel:
+    """Where the learner's listening starts: what their last session's readings left (see LearnerChannel)."""
+    stored = User.objects.filter(pk=user_id).values_list("listening_cepstral_mean", flat=True).first()
+    return LearnerChannel.restored(stored)
+
+
+def keep_learner_channel(user_id: int, channel: LearnerChannel) -> None:
+    """Keep what this session's readings left for the learner's next session; a session that heard no
+    reading of a second or more leaves the last one's."""
+    if is_cepstral_mean(channel.cepstral_mean):
+        User.objects.filter(pk=user_id).update(listening_cepstral_mean=channel.cepstral_mean)

@@ -13,11 +13,10 @@ assessment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
+from speech.learner_channel import LearnerChannel
 from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.phone_model import (
     PhoneRecognizer,
@@ -50,18 +49,6 @@ from speech.pronunciation.word_model import UtteranceContext, WordModel, default
 
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
-
-
-@dataclass
-class LearnerChannel:
-    """What a learner's earlier utterances leave for the next one: the live cepstral mean that their last
-    utterance of a second or more ended with (the same voice, microphone and room). Live cepstral mean
-    normalisation starts cold and needs a second or two of speech to settle; until then the partial
-    paths skip words. One per learner session, passed to each of its assessors; a new one starts from
-    the dev corpus's mean saved with the calibration. Never shared between learners: one learner's
-    audio must not move another's verdicts."""
-
-    cepstral_mean: str | None = None
 
 
 def _ipa(phones: tuple[str, ...]) -> str:

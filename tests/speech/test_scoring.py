@@ -16,6 +16,7 @@ import pytest
 
 from speech.audio import Audio, AudioInputError, load_learner_audio, read_wav, wav_bytes
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
+from speech.learner_channel import is_cepstral_mean
 from speech.pronunciation import (
     Assessment,
     LearnerChannel,
@@ -184,6 +185,31 @@ def test_a_learners_channel_carries_their_cepstral_mean_and_another_learners_aud
     first = streamed(pcm, SENTENCE, learner)
     assert first == before
     assert learner.cepstral_mean not in (None, other_learner.cepstral_mean)
+
+
+def test_a_saved_channel_starts_the_next_reading_where_the_last_one_left_it_and_garbage_is_refused(very_as_berry):
+    pcm = very_as_berry.pcm16()
+    learner = LearnerChannel()
+    streamed(read_wav(FIXTURES / "learner_fox.wav").pcm16(), FOX, learner)
+    saved = learner.cepstral_mean
+    assert is_cepstral_mean(saved)
+    restored = LearnerChannel.restored(saved)
+    # the next session's learner, restored from what was saved, is judged as if the session had gone on
+    assert streamed(pcm, SENTENCE, restored) == streamed(pcm, SENTENCE, learner)
+    assert restored.cepstral_mean == learner.cepstral_mean != saved
+    thirteen = ["41.5"] + ["-2.25"] * 12
+    for stored in (
+        None,
+        "",
+        ",".join(thirteen[:12]),
+        ",".join([*thirteen, "0"]),
+        ",".join(["nan", *thirteen[1:]]),
+        ",".join(["1e999", *thirteen[1:]]),
+        ",".join(["forty", *thirteen[1:]]),
+        ",".join(thirteen) + "0" * 400,
+    ):
+        assert LearnerChannel.restored(stored) == LearnerChannel(), stored
+    assert LearnerChannel.restored(",".join(thirteen)).cepstral_mean == ",".join(thirteen)
 
 
 def test_unsupported_language_names_the_supported_ones(correct):

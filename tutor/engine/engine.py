@@ -126,6 +126,7 @@ class ConversationEngine:
         policy: Policy | None = None,
         hand_off: HandOff | None = None,
         trace: bool = False,
+        learner_channel: LearnerChannel | None = None,
     ):
         self.plan = plan
         self.policy = policy or ExpectationPolicy()
@@ -133,7 +134,8 @@ class ConversationEngine:
         self.trace = trace  # send every tick's state and action as a "tick" event (training data, debugging)
         self._feedback: list[tuple[int, str]] = []
         self._assessors: dict[int, asyncio.Future] = {}
-        self.learner_channel = LearnerChannel()  # this session's learner: their reading items' assessors share it
+        # this session's learner, as their last session left them: their reading items' assessors share it
+        self.learner_channel = learner_channel if learner_channel is not None else LearnerChannel()
         self.stats = EngineStats()
         self._speaker = speaker
         speaker.on_audio = self.tutor_audio_played
