@@ -9,7 +9,8 @@ read words, 95% bootstrap intervals of word F1 and false flags (`intervals`: utt
 voices fixed; `*_voices_redrawn`: the voices drawn again too, then each one's utterances), per-voice
 figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an accent voice says
 exactly as a learner error, and word P/R/F1 and false flags without them; whole
-utterance and streaming), streaming verdict delay
+utterance and streaming), `by_rule` (recall per learner rule and false flags per blamed rule; both
+modes), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
 (to time two versions of the streaming path side by side, one after the other). `--word-model PATH` judges
@@ -34,6 +35,7 @@ from speech.corpus import load_corpus, speaker_accent, voice_group
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     AccentFormCounts,
+    RuleCounts,
     WordCounts,
     detection_metrics,
     percentile,
@@ -55,6 +57,7 @@ def streaming_run(
     cpu: list[float] = []
     per_utterance: list[WordCounts] = []  # one per corpus entry
     accent_forms = AccentFormCounts()
+    by_rule = RuleCounts()
     channels: dict[str, LearnerChannel] = {}  # each voice is one learner, heard in corpus order
     for wav, annotation in corpus:
         pcm = read_wav(wav).pcm16()
@@ -75,6 +78,7 @@ def streaming_run(
             if verdict is None:
                 continue
             per_utterance[-1].add(truth["error"], verdict.error)
+            by_rule.add(truth, verdict.error, verdict.rule)
             if truth["error"] == "none" and said_as_a_learner_error(
                 annotation["voice"], truth["word"], assessor.slots[index]
             ):
@@ -91,6 +95,7 @@ def streaming_run(
         "word_mispronunciation": total.mispronunciation(),
         "false_flags_on_correct_words_percent": total.false_flags_percent(),
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
+        "by_rule": by_rule.figures(),
     } | utterance_figures(
         [
             (annotation["id"], annotation["voice"], counts)

@@ -6,6 +6,7 @@ Shared by calibration (dev set only) and the benchmark (eval set only).
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -268,6 +269,34 @@ def _figure_intervals(totals: np.ndarray) -> dict[str, list[float]]:
     return {"word_f1_ci95": _interval(_f1(totals), 3), "false_flags_percent_ci95": _interval(_false_flags(totals), 2)}
 
 
+class RuleCounts:
+    """Which learner errors are found and which of the scorer's suspicions flag correct words, by rule: the
+    corpus's rule of each mispronounced word (`word-substitution` for a replaced word), and for each correct
+    word flagged as mispronounced the rule of the variant it was blamed on (`none named` without one)."""
+
+    def __init__(self) -> None:
+        self.mispronounced: Counter[str] = Counter()
+        self.found: Counter[str] = Counter()
+        self.false_flags: Counter[str] = Counter()
+
+    def add(self, truth: dict, reported: str, blamed_rule: str | None) -> None:
+        flagged = reported == "mispronunciation"
+        if truth["error"] == "mispronunciation":
+            rule = truth.get("rule") or "unlabelled"
+            self.mispronounced[rule] += 1
+            self.found[rule] += flagged
+        elif truth["error"] == "none" and flagged:
+            self.false_flags[blamed_rule or "none named"] += 1
+
+    def figures(self) -> dict[str, dict]:
+        """Recall per rule, the most missed first, and the false flags per blamed rule, the most first."""
+        by_misses = sorted(self.mispronounced, key=lambda rule: (self.found[rule] - self.mispronounced[rule], rule))
+        return {
+            "recall": {rule: {"words": self.mispronounced[rule], "found": self.found[rule]} for rule in by_misses},
+            "false_flags": dict(sorted(self.false_flags.items(), key=lambda item: (-item[1], item[0]))),
+        }
+
+
 def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel | None = None) -> dict:
     word_model = word_model or default_word_model()
     levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}
@@ -276,10 +305,12 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
     omission_counts = {"tp": 0, "fp": 0, "fn": 0}
     accent_forms = AccentFormCounts()
     per_utterance = {u.utterance: WordCounts() for u in utterances}
+    by_rule = RuleCounts()
     for word in words:
         decision = decide_slot(word.feature, word_model, "full", levels[word.utterance])
         truth = word.truth["error"]
         per_utterance[word.utterance].add(truth, decision.error)
+        by_rule.add(word.truth, decision.error, decision.rule)
         if truth == "none" and said_as_a_learner_error(word.voice, word.truth["word"], word.feature.slot):
             accent_forms.add(decision.error)
         predicted_mis = decision.error == "mispronunciation"
@@ -310,6 +341,7 @@ def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel |
         # a diagnostic, not the figure: correct words that the voice's own accent says exactly as one of the
         # learner errors the scorer is built to flag (en-029's "dis" for "this"), and word P/R/F1 without them
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
+        "by_rule": by_rule.figures(),
     } | utterance_figures([(u.utterance, u.voice, per_utterance[u.utterance]) for u in utterances])
 
 

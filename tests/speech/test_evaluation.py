@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from speech.pronunciation.evaluation import WordCounts, paired_differences, prf, word_figure_intervals
+from speech.pronunciation.evaluation import (
+    RuleCounts,
+    WordCounts,
+    paired_differences,
+    prf,
+    word_figure_intervals,
+)
 
 
 def counted(*pairs: tuple[str, str]) -> WordCounts:
@@ -32,6 +38,33 @@ def test_word_counts_follow_the_benchmarks_definitions():
         ("omission", "omission"),
     )
     assert (counts.tp, counts.fp, counts.fn, counts.correct, counts.flagged) == (1, 2, 1, 3, 2)
+
+
+def test_rule_counts_say_which_errors_are_missed_and_what_correct_words_are_blamed_on():
+    counts = RuleCounts()
+    for truth, reported, blamed in (
+        ({"error": "mispronunciation", "rule": "DH>D"}, "mispronunciation", "DH>D"),
+        ({"error": "mispronunciation", "rule": "DH>D"}, "none", None),
+        ({"error": "mispronunciation", "rule": "IH>IY"}, "none", None),
+        ({"error": "mispronunciation", "rule": "IH>IY"}, "omission", None),  # found as something else: missed
+        ({"error": "mispronunciation", "rule": "word-substitution"}, "mispronunciation", "R>L"),
+        ({"error": "none"}, "mispronunciation", "AE>EH"),
+        ({"error": "none"}, "mispronunciation", "AE>EH"),
+        ({"error": "none"}, "mispronunciation", None),
+        ({"error": "none"}, "omission", None),  # a false flag, not a false mispronunciation
+        ({"error": "none"}, "none", None),
+        ({"error": "omission"}, "mispronunciation", "V>B"),  # neither a learner error nor a correct word
+    ):
+        counts.add(truth, reported, blamed)
+    figures = counts.figures()
+    assert figures["recall"] == {
+        "IH>IY": {"words": 2, "found": 0},
+        "DH>D": {"words": 2, "found": 1},
+        "word-substitution": {"words": 1, "found": 1},
+    }
+    assert list(figures["recall"]) == ["IH>IY", "DH>D", "word-substitution"]  # the most missed first
+    assert figures["false_flags"] == {"AE>EH": 2, "none named": 1}
+    assert list(figures["false_flags"]) == ["AE>EH", "none named"]
 
 
 def mixed_utterances() -> list[WordCounts]:
