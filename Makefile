@@ -75,8 +75,8 @@ train-interaction: install
 # Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
 # Needs Debian's flite, festival and festvox-kallpc16k for the training voices. Run the tests after it: the
 # fold networks are not byte-reproducible (stop 19's rebuilt `full` head missed test_accents.py's "tink").
-# The shipped model's `full` and `streaming` heads are stop 24's (both also learnt from dev-kokoro, `full`
-# from dev-sentences too: the last two steps) and the others stop 17's (train_word_model --only retrains
+# The shipped model's `full` and `streaming` heads are stop 26's, each the mean of three seeds' heads (both
+# also learnt from dev-kokoro, `full` from dev-sentences too: the last two steps) and the others stop 17's (train_word_model --only retrains
 # some heads; the first train_word_model below retrains all of them).
 DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents \
 	var/corpus/dev-voices
