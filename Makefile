@@ -72,12 +72,14 @@ train-interaction: install
 		&& $(TRACE_OVERLAP) --policy learned > /dev/null \
 		&& $(PY) -m tutor.engine.train_interaction var/traces/train var/traces/train-answers var/traces/train-overlap'
 
-# Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training").
-# Needs Debian's flite, festival and festvox-kallpc16k for the training voices. Run the tests after it: the
-# fold networks are not byte-reproducible (stop 19's rebuilt `full` head missed test_accents.py's "tink").
-# The shipped model's `full` and `streaming` heads are stop 26's, each the mean of three seeds' heads (both
-# also learnt from dev-kokoro, `full` from dev-sentences too: the last two steps) and the others stop 17's (train_word_model --only retrains
-# some heads; the first train_word_model below retrains all of them).
+# Rebuilds speech/data/phone_model.pt and word_model.json (docs/speech-scoring.md, "Calibration and training"),
+# then the correction bar in scoring_calibration.json. Needs Debian's flite, festival and festvox-kallpc16k for
+# the training voices, and MBROLA's US voices (contrib, non-free: mbrola-us1/2/3, festvox-us1/2/3) for the
+# correction bar's held-out readings. Run the tests after it: the fold networks are not byte-reproducible
+# (stop 19's rebuilt `full` head missed test_accents.py's "tink"). The shipped model's `full` and `streaming`
+# heads are stop 26's, each the mean of three seeds' heads (both also learnt from dev-kokoro, `full` from
+# dev-sentences too: the two train_word_model --only steps), and the others stop 17's (train_word_model --only
+# retrains some heads; the first train_word_model below retrains all of them).
 DEV_CORPORA := var/corpus/dev var/corpus/dev2 var/corpus/dev3 var/corpus/dev4 var/corpus/dev5 var/corpus/dev-accents \
 	var/corpus/dev-voices
 train-speech: install
@@ -96,7 +98,12 @@ train-speech: install
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) \
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) var/corpus/dev-kokoro --only streaming \
 		&& $(PY) -m speech.pronunciation.train_word_model $(DEV_CORPORA) var/corpus/dev-sentences var/corpus/dev-kokoro \
-			--only full'
+			--only full \
+		&& { test -f var/corpus/dev-voices2/index.json || $(PY) manage.py build_corpus --set dev --seed 10 \
+			--out var/corpus/dev-voices2 --more-voices 2; } \
+		&& { test -f var/corpus/dev-mbrola/index.json || $(PY) manage.py build_corpus --set dev --seed 11 \
+			--out var/corpus/dev-mbrola --mbrola-voices; } \
+		&& $(PY) -m speech.pronunciation.calibrate_corrections var/corpus/dev-voices2 var/corpus/dev-mbrola'
 
 # The eval corpus's Festival voices need Debian's festival, festvox-kdlpc16k and festvox-us-slt-hts (without
 # them build_corpus says so and leaves those voices out); the listening benchmark also uses flite if installed.

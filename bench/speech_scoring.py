@@ -10,7 +10,8 @@ voices fixed; `*_voices_redrawn`: the voices drawn again too, then each one's ut
 figures, the diagnostic `correct_in_accent_but_a_learner_error` (correct words an accent voice says
 exactly as a learner error, and word P/R/F1 and false flags without them; whole
 utterance and streaming), `by_rule` (recall per learner rule and false flags per blamed rule; both
-modes), streaming verdict delay
+modes), `spoken_corrections` (streaming: what the tutor would correct aloud at the calibrated correction
+bar and at every flagged word), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
 (to time two versions of the streaming path side by side, one after the other). `--word-model PATH` judges
@@ -36,6 +37,7 @@ from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     AccentFormCounts,
     RuleCounts,
+    SpokenCorrections,
     WordCounts,
     detection_metrics,
     percentile,
@@ -58,6 +60,8 @@ def streaming_run(
     per_utterance: list[WordCounts] = []  # one per corpus entry
     accent_forms = AccentFormCounts()
     by_rule = RuleCounts()
+    spoken = {"at_the_bar": SpokenCorrections(), "every_flagged_word": SpokenCorrections()}
+    bar = None
     channels: dict[str, LearnerChannel] = {}  # each voice is one learner, heard in corpus order
     for wav, annotation in corpus:
         pcm = read_wav(wav).pcm16()
@@ -72,6 +76,12 @@ def streaming_run(
         verdicts += assessor.finish()
         truths = [w for w in annotation["words"] if w["error"] != "insertion"]
         by_index = {v.index: v for v in verdicts}
+        judged = [(truth["error"], by_index[index]) for index, truth in enumerate(truths) if index in by_index]
+        spoken["at_the_bar"].add_reading([(truth, verdict.correct_aloud) for truth, verdict in judged])
+        spoken["every_flagged_word"].add_reading(
+            [(truth, verdict.error == "mispronunciation") for truth, verdict in judged]
+        )
+        bar = assessor.correction_bar
         per_utterance.append(WordCounts())
         for index, truth in enumerate(truths):
             verdict = by_index.get(index)
@@ -96,6 +106,7 @@ def streaming_run(
         "false_flags_on_correct_words_percent": total.false_flags_percent(),
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
         "by_rule": by_rule.figures(),
+        "spoken_corrections": {"bar": bar} | {name: counts.figures() for name, counts in spoken.items()},
     } | utterance_figures(
         [
             (annotation["id"], annotation["voice"], counts)

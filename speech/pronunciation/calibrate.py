@@ -102,6 +102,11 @@ def main() -> None:
     if index["set"] != "dev":
         raise SystemExit(f"{args.dev_folder} is the {index['set']!r} set; calibrate on dev only")
     calibration, report = calibrate(args.dev_folder, args.limit, args.grid)
+    if Path(args.out).exists():  # the correction bar is calibrate_corrections.py's: keep it
+        before = Calibration.from_json(Path(args.out).read_text())
+        calibration = replace(
+            calibration, correction_bar=before.correction_bar, correction_bar_head=before.correction_bar_head
+        )
     Path(args.out).write_text(calibration.to_json())
     print(json.dumps({"grid": report, "chosen": json.loads(calibration.to_json())}, indent=1))
 

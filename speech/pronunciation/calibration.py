@@ -24,6 +24,10 @@ class Calibration:
     grammar: GrammarWeights = GrammarWeights()
     # where live cepstral-mean normalisation starts in a learner's first streaming reading (LearnerChannel)
     cepstral_mean: str | None = None
+    # how sure the streaming head must be before the tutor corrects a word aloud (calibrate_corrections.py),
+    # and the fingerprint of the streaming head it was picked for (None: every flagged word, as verdicts)
+    correction_bar: float | None = None
+    correction_bar_head: str | None = None
     source: str = "defaults"
 
     def to_json(self) -> str:

@@ -297,6 +297,44 @@ class RuleCounts:
         }
 
 
+@dataclass
+class SpokenCorrections:
+    """What the tutor would correct aloud in streamed readings: correct words corrected (false
+    corrections), mispronounced words corrected, and clean readings (every reference word read correctly)
+    that got at least one correction."""
+
+    correct_words: int = 0
+    false_corrections: int = 0
+    mispronounced: int = 0
+    corrected: int = 0
+    clean_readings: int = 0
+    clean_readings_corrected: int = 0
+
+    def add_reading(self, words: list[tuple[str, bool]]) -> None:
+        """One reading's judged reference words: (annotated error, corrected aloud)."""
+        for truth, corrected in words:
+            self.correct_words += truth == "none"
+            self.false_corrections += truth == "none" and corrected
+            self.mispronounced += truth == "mispronunciation"
+            self.corrected += truth == "mispronunciation" and corrected
+        if all(truth == "none" for truth, _ in words):
+            self.clean_readings += 1
+            self.clean_readings_corrected += any(corrected for _, corrected in words)
+
+    def false_corrections_percent(self) -> float:
+        return round(100.0 * self.false_corrections / max(self.correct_words, 1), 2)
+
+    def figures(self) -> dict[str, float | int]:
+        return {
+            "false_corrections": self.false_corrections,
+            "false_corrections_percent_of_correct_words": self.false_corrections_percent(),
+            "clean_readings_corrected": self.clean_readings_corrected,
+            "clean_readings": self.clean_readings,
+            "mispronounced_words_corrected": self.corrected,
+            "mispronounced_words": self.mispronounced,
+        }
+
+
 def detection_metrics(utterances: list[ScoredUtterance], word_model: WordModel | None = None) -> dict:
     word_model = word_model or default_word_model()
     levels = {u.utterance: UtteranceContext.of(u.features.slots) for u in utterances}

@@ -13,6 +13,8 @@ assessment.
 
 from __future__ import annotations
 
+import logging
+
 from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
 from speech.g2p import arpabet_to_ipa
@@ -47,8 +49,22 @@ from speech.pronunciation.sphinx import (
 from speech.pronunciation.types import WordVerdict, check_language
 from speech.pronunciation.word_model import UtteranceContext, WordModel, default_word_model
 
+log = logging.getLogger(__name__)
+
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
+
+
+def correction_bar(calibration: Calibration, word_model: WordModel) -> float:
+    """How sure the streaming head must be of a mispronunciation before the tutor says so aloud: the bar
+    calibrated for this head (calibrate_corrections.py), else its own threshold (every flagged word)."""
+    head = word_model.heads["streaming"]
+    if calibration.correction_bar is None:
+        return head.threshold
+    if calibration.correction_bar_head != head.fingerprint():
+        log.warning("the correction bar was calibrated for another streaming head; correcting every flagged word")
+        return head.threshold
+    return max(calibration.correction_bar, head.threshold)
 
 
 def _ipa(phones: tuple[str, ...]) -> str:
@@ -80,6 +96,7 @@ class StreamingAssessor:
         self.hold_frames = hold_frames
         self.pause_frames = pause_frames
         self.channel = channel if channel is not None else LearnerChannel()
+        self.correction_bar = correction_bar(self.calibration, self.word_model)
         words = reference_words(reference_text)
         if not words:
             raise ValueError("the reference text has no words")
@@ -228,6 +245,7 @@ class StreamingAssessor:
         decision = decide_slot(feature, self.word_model, "streaming", context)
         self.decided.append((feature, context))
         flagged = decision.error == "mispronunciation"
+        confidence = round(decision.confidence, 4)  # as the verdict carries it, and the correction bar was picked on
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         if decision.variant is not None:
             expected = edited_from(decision.variant, slot) or expected
@@ -242,6 +260,8 @@ class StreamingAssessor:
             heard_ipa=_ipa(decision.heard) if decision.heard else None,
             rule=decision.rule,
             decided_at=round(now * FRAME_SECONDS, 2),
+            confidence=confidence,
+            correct_aloud=flagged and confidence >= self.correction_bar,
         )
 
     def _context(self) -> UtteranceContext:
@@ -286,6 +306,7 @@ class StreamingAssessor:
         context = self._context()
         decision = decide_slot(feature, self.word_model, "streaming", context)
         self.decided.append((feature, context))
+        confidence = round(decision.confidence, 4)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
             index=index,
@@ -298,4 +319,6 @@ class StreamingAssessor:
             heard_ipa=None if decision.error == "mispronunciation" else "",
             rule=decision.rule,
             decided_at=round(now * FRAME_SECONDS, 2),
+            confidence=confidence,
+            correct_aloud=decision.error == "mispronunciation" and confidence >= self.correction_bar,
         )

@@ -88,6 +88,9 @@ class WordVerdict:
     heard_ipa: str | None
     rule: str | None
     decided_at: float  # audio time (s) at which the verdict became final
+    confidence: float = 1.0  # 0..1 that `error` is right: for a mispronunciation, the streaming head's P
+    # mispronounced, and sure enough to correct the learner aloud (the calibrated correction bar)
+    correct_aloud: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -12,6 +12,7 @@ GOP. Inference is a few dot products in numpy; the weights are JSON in speech/da
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -346,6 +347,10 @@ class WordHead:
     output_weight: list[float]  # hidden (or features)
     output_bias: float
     threshold: float  # flag when P(mispronounced) >= threshold
+
+    def fingerprint(self) -> str:
+        """Names these weights and this threshold: a bar picked on this head's probabilities is for it only."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
     def probability(self, vector: np.ndarray) -> float:
         inputs = (vector - np.asarray(self.mean)) / np.asarray(self.scale)

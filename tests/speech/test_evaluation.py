@@ -13,6 +13,7 @@ import pytest
 
 from speech.pronunciation.evaluation import (
     RuleCounts,
+    SpokenCorrections,
     WordCounts,
     paired_differences,
     prf,
@@ -65,6 +66,38 @@ def test_rule_counts_say_which_errors_are_missed_and_what_correct_words_are_blam
     assert list(figures["recall"]) == ["IH>IY", "DH>D", "word-substitution"]  # the most missed first
     assert figures["false_flags"] == {"AE>EH": 2, "none named": 1}
     assert list(figures["false_flags"]) == ["AE>EH", "none named"]
+
+
+def test_spoken_corrections_count_correct_words_corrected_and_clean_readings_interrupted():
+    counts = SpokenCorrections()
+    counts.add_reading([("none", False), ("none", True), ("none", False)])  # a clean reading, interrupted
+    counts.add_reading([("none", False), ("none", False)])  # a clean reading, left alone
+    counts.add_reading([("mispronunciation", True), ("none", False), ("mispronunciation", False)])
+    counts.add_reading([("omission", True), ("none", True)])  # an omitted word corrected: not a false correction
+    assert counts.figures() == {
+        "false_corrections": 2,
+        "false_corrections_percent_of_correct_words": round(100 * 2 / 7, 2),
+        "clean_readings_corrected": 1,
+        "clean_readings": 2,
+        "mispronounced_words_corrected": 1,
+        "mispronounced_words": 2,
+    }
+
+
+def test_the_correction_bar_is_the_lowest_that_keeps_false_corrections_under_the_cap():
+    from speech.pronunciation.calibrate_corrections import corrections_at, pick_bar
+
+    correct = [("none", None)] * 96
+    readings = [
+        correct + [("none", 0.4), ("none", 0.62), ("mispronunciation", 0.55), ("mispronunciation", 0.9)],
+        [("mispronunciation", 0.3), ("none", 0.33)],
+    ]  # 99 correct words, three of them flagged at 0.33, 0.4 and 0.62
+    assert pick_bar(readings, 0.29, max_false_corrections=3.1) == 0.29  # three of 99: 3.03%
+    assert pick_bar(readings, 0.29, max_false_corrections=2.5) == 0.4  # from 0.33 up: two
+    assert pick_bar(readings, 0.29, max_false_corrections=1.5) == 0.55  # the lowest bar that leaves out 0.4
+    assert pick_bar(readings, 0.29, max_false_corrections=0.0) == 0.9
+    assert corrections_at(readings, 0.55).figures()["mispronounced_words_corrected"] == 2
+    assert pick_bar([[("none", 0.8)]], 0.29, max_false_corrections=0.0) > 0.8  # nothing sure enough
 
 
 def mixed_utterances() -> list[WordCounts]:

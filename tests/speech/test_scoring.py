@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,9 @@ from speech.pronunciation import (
     WordVerdict,
     assess,
 )
+from speech.pronunciation.calibration import Calibration, default_calibration
 from speech.pronunciation.scorer import VariantEvidence
+from speech.pronunciation.word_model import default_word_model
 from tests.conftest import FIXTURES, FOX
 
 SENTENCE = "I think the weather is very nice today."
@@ -153,6 +156,33 @@ def test_streaming_verdict_on_an_early_word_comes_before_the_sentence_ends(very_
     assert assessor.verdicts == [] and not assessor.done
 
 
+def test_a_flagged_word_is_corrected_aloud_only_when_the_head_is_as_sure_as_the_calibrated_bar(very_as_berry):
+    pcm = very_as_berry.pcm16()
+    shipped = default_calibration()
+    head = default_word_model().heads["streaming"]
+    # the shipped bar was picked on this streaming head's probabilities (calibrate_corrections.py)
+    assert shipped.correction_bar_head == head.fingerprint() and shipped.correction_bar > head.threshold
+
+    def streamed_with(calibration: Calibration) -> list[WordVerdict]:
+        assessor = StreamingAssessor(SENTENCE, calibration=calibration)
+        verdicts = [v for at in range(0, len(pcm), CHUNK) for v in assessor.push(pcm[at : at + CHUNK])]
+        return verdicts + assessor.finish()
+
+    at_the_bar = streamed_with(shipped)
+    very = next(v for v in at_the_bar if v.text == "very")
+    assert very.error == "mispronunciation" and very.correct_aloud  # a clear "berry" is said aloud
+    every_flag = streamed_with(replace(shipped, correction_bar=None))
+    never = streamed_with(replace(shipped, correction_bar=1.01))
+    other_head = streamed_with(replace(shipped, correction_bar=1.01, correction_bar_head="another head"))
+    # the bar changes what is said aloud, never the verdicts
+    errors = [v.error for v in at_the_bar]
+    assert [v.error for v in every_flag] == [v.error for v in never] == [v.error for v in other_head] == errors
+    assert [v.correct_aloud for v in every_flag] == [error == "mispronunciation" for error in errors]
+    assert not any(v.correct_aloud for v in never)
+    # a bar picked for another head is not this one's: every flagged word is said aloud
+    assert [v.correct_aloud for v in other_head] == [v.correct_aloud for v in every_flag]
+
+
 def test_streaming_reports_an_omitted_word_without_aligning_its_window_in_pocketsphinx(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the streaming path aligned a skipped word's window")
@@ -265,6 +295,8 @@ def test_assess_command(tmp_path, very_as_berry):
     streamed = run_assess(str(path), "--text", SENTENCE, "--stream")
     assert streamed.returncode == 0, streamed.stderr
     assert "very" in streamed.stdout and "V>B" in streamed.stdout
+    very_line = next(line for line in streamed.stdout.splitlines() if " very " in line)
+    assert "corrected aloud" in very_line  # the clear "berry" is one the tutor says aloud
     silent = tmp_path / "silent.wav"
     silent.write_bytes(wav_bytes(np.zeros(8000, "<i2").tobytes(), 8000))
     refused = run_assess(str(silent), "--text", SENTENCE)

@@ -397,7 +397,9 @@ class ConversationEngine:
         fields["word"] = verdict.text
         await self._send_event("verdict", item=item.index, **fields)
         policy = self.plan.items[item.index].correction_policy
-        if verdict.error == "mispronunciation" and policy != "off" and verdict.index not in item.corrected:
+        # every flagged word is shown; only those the scorer is sure of are corrected aloud (a false
+        # correction interrupts a learner who read well)
+        if verdict.correct_aloud and policy != "off" and verdict.index not in item.corrected:
             item.corrections_pending.append(verdict)
 
     # --- speaking -------------------------------------------------------------------------

@@ -71,9 +71,11 @@ class Command(BaseCommand):
                 continue
             heard = f" heard /{verdict.heard_ipa}/" if verdict.heard_ipa else ""
             rule = f" ({verdict.rule})" if verdict.rule else ""
+            sure = f" P {verdict.confidence:.2f}" if verdict.error == "mispronunciation" else ""
+            aloud = ", corrected aloud" if verdict.correct_aloud else ""
             self.stdout.write(
                 f"at {verdict.decided_at:6.2f} s  {verdict.text:<14} {verdict.start:5.2f}-{verdict.end:5.2f}  "
-                f"{verdict.error}{rule}{heard}"
+                f"{verdict.error}{rule}{heard}{sure}{aloud}"
             )
         return verdicts
 
