@@ -146,19 +146,20 @@ class LiveConnection:
             await asyncio.gather(self._engine_task, return_exceptions=True)
         if self.engine is not None:
             await self.engine.close()
-            await database_sync_to_async(sessions.keep_learner_channel)(self.user.pk, self.engine.learner_channel)
         if self._downstream:
             await self._downstream.stop()
         if self.session is not None and self._recorder is not None:
             if self.replaced:  # the newer connection owns the file and the row now
                 self._recorder.close()
-                return
-            await self._persist()
-            self._recorder.close()
-            ended = self.session.status == ConversationSession.Status.ENDED
-            await database_sync_to_async(sessions.save_checkpoint)(
-                self.session.pk, self._recorder.stored, None if ended else ConversationSession.Status.DISCONNECTED
-            )
+            else:
+                await self._persist()
+                self._recorder.close()
+                ended = self.session.status == ConversationSession.Status.ENDED
+                await database_sync_to_async(sessions.save_checkpoint)(
+                    self.session.pk, self._recorder.stored, None if ended else ConversationSession.Status.DISCONNECTED
+                )
+        if self.engine is not None:  # after the audio: what the learner said matters more than where it starts
+            await database_sync_to_async(sessions.keep_learner_channel)(self.user.pk, self.engine.learner_channel)
 
     # --- behaviour ------------------------------------------------------------------
 
