@@ -1,7 +1,10 @@
-"""Pronunciation of lesson text: a thin adapter until `speech.g2p` lands.
+"""Pronunciation of lesson text as teachers' and learners' pages show it.
 
-The interface mirrors the one `speech.g2p` will offer, so switching is a change
-of import:
+Its interface mirrors `speech.g2p`'s, but it is a G2P of its own, written before
+`speech.g2p` existed and never switched over: the two differ in notation (this
+one writes stress marks and long vowels, /ˈvɛɹiː/; `speech.g2p`, which the scorer
+and so the tutor's corrections use, writes /vɛɹi/), and merging them means
+choosing one notation for both:
 
     pronounce(text, lang) -> Pronunciation(words=[WordPron(text, ipa, arpabet, source)], fallback_words=[...])
     ipa(text, lang) -> str
