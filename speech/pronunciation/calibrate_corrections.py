@@ -37,12 +37,21 @@ CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16, as the lesson engine pushes
 Reading = list[tuple[str, float | None]]
 
 
+def check_dev_folders(folders: list[str]) -> None:
+    """Every folder a built dev corpus, before minutes of streaming are spent on the first of them."""
+    for folder in folders:
+        index_path = Path(folder) / "index.json"
+        if not index_path.is_file():
+            raise SystemExit(f"{folder}: no index.json; build it first (docs/speech-scoring.md, the commands)")
+        corpus_set = json.loads(index_path.read_text()).get("set")
+        if corpus_set != "dev":
+            raise SystemExit(f"{folder} is the {corpus_set!r} set; calibrate on dev only")
+
+
 def streamed_readings(folders: list[str], calibration: Calibration, word_model: WordModel) -> list[Reading]:
+    check_dev_folders(folders)
     readings: list[Reading] = []
     for folder in folders:
-        index = json.loads((Path(folder) / "index.json").read_text())
-        if index["set"] != "dev":
-            raise SystemExit(f"{folder} is the {index['set']!r} set; calibrate on dev only")
         channels: dict[str, LearnerChannel] = {}
         for wav, annotation in load_corpus(folder):
             channel = channels.setdefault(voice_group(annotation["voice"]), LearnerChannel())

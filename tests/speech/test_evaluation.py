@@ -100,6 +100,20 @@ def test_the_correction_bar_is_the_lowest_that_keeps_false_corrections_under_the
     assert pick_bar([[("none", 0.8)]], 0.29, max_false_corrections=0.0) > 0.8  # nothing sure enough
 
 
+def test_the_correction_bar_is_picked_on_dev_folders_only_and_a_missing_one_is_named(tmp_path):
+    from speech.pronunciation.calibrate_corrections import check_dev_folders
+
+    dev, evaluation = tmp_path / "dev-x", tmp_path / "eval"
+    for folder, corpus_set in ((dev, "dev"), (evaluation, "eval")):
+        folder.mkdir()
+        (folder / "index.json").write_text(json.dumps({"set": corpus_set}))
+    check_dev_folders([str(dev)])
+    with pytest.raises(SystemExit, match="'eval' set; calibrate on dev only"):
+        check_dev_folders([str(dev), str(evaluation)])
+    with pytest.raises(SystemExit, match="no index.json"):
+        check_dev_folders([str(dev), str(tmp_path / "missing")])
+
+
 def mixed_utterances() -> list[WordCounts]:
     """Readings by a voice that is judged well in some utterances and badly in others."""
     good = counted(("mispronunciation", "mispronunciation"), ("none", "none"), ("none", "none"))
