@@ -14,6 +14,7 @@ assessment.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
@@ -62,9 +63,19 @@ def correction_bar(calibration: Calibration, word_model: WordModel) -> float:
     if calibration.correction_bar is None:
         return head.threshold
     if calibration.correction_bar_head != head.fingerprint():
-        log.warning("the correction bar was calibrated for another streaming head; correcting every flagged word")
+        _warn_bar_of_another_head(head.fingerprint())
         return head.threshold
     return max(calibration.correction_bar, head.threshold)
+
+
+@cache
+def _warn_bar_of_another_head(fingerprint: str) -> None:
+    """Once per head, not once per reading."""
+    log.warning(
+        "the correction bar was calibrated for another streaming head than %s; every flagged word is corrected"
+        " aloud until `python -m speech.pronunciation.calibrate_corrections` runs",
+        fingerprint,
+    )
 
 
 def _ipa(phones: tuple[str, ...]) -> str:
