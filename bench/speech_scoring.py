@@ -46,10 +46,8 @@ from speech.pronunciation.evaluation import (
     utterance_figures,
 )
 from speech.pronunciation.scorer import PronunciationScorer
-from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
-from speech.pronunciation.word_model import WORD_MODEL_PATH, WordModel
-
-CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
+from speech.pronunciation.streaming import STREAM_CHUNK_BYTES, LearnerChannel, StreamingAssessor, correction_bar
+from speech.pronunciation.word_model import WORD_MODEL_PATH, WordModel, default_word_model
 
 
 def streaming_run(
@@ -61,7 +59,7 @@ def streaming_run(
     accent_forms = AccentFormCounts()
     by_rule = RuleCounts()
     spoken = {"at_the_bar": SpokenCorrections(), "every_flagged_word": SpokenCorrections()}
-    bar = None
+    bar = correction_bar(default_calibration(), word_model or default_word_model())  # what each assessor uses
     channels: dict[str, LearnerChannel] = {}  # each voice is one learner, heard in corpus order
     for wav, annotation in corpus:
         pcm = read_wav(wav).pcm16()
@@ -69,9 +67,9 @@ def streaming_run(
         channel = channels.setdefault(voice_group(annotation["voice"]), LearnerChannel())
         assessor = StreamingAssessor(annotation["text"], accent=accent, channel=channel, word_model=word_model)
         verdicts = []
-        for offset in range(0, len(pcm), CHUNK_BYTES):
+        for offset in range(0, len(pcm), STREAM_CHUNK_BYTES):
             started = time.process_time()
-            verdicts += assessor.push(pcm[offset : offset + CHUNK_BYTES])
+            verdicts += assessor.push(pcm[offset : offset + STREAM_CHUNK_BYTES])
             cpu.append(time.process_time() - started)
         verdicts += assessor.finish()
         truths = [w for w in annotation["words"] if w["error"] != "insertion"]
@@ -81,7 +79,6 @@ def streaming_run(
         spoken["every_flagged_word"].add_reading(
             [(truth, verdict.error == "mispronunciation") for truth, verdict in judged]
         )
-        bar = assessor.correction_bar
         per_utterance.append(WordCounts())
         for index, truth in enumerate(truths):
             verdict = by_index.get(index)

@@ -26,11 +26,10 @@ from speech.corpus import load_corpus, voice_group
 from speech.learner_channel import LearnerChannel
 from speech.pronunciation.calibration import CALIBRATION_PATH, Calibration
 from speech.pronunciation.evaluation import SpokenCorrections
-from speech.pronunciation.streaming import StreamingAssessor
+from speech.pronunciation.streaming import STREAM_CHUNK_BYTES, StreamingAssessor
 from speech.pronunciation.word_model import WordModel, default_word_model
 
 DEFAULT_FOLDERS = ("var/corpus/dev-voices2", "var/corpus/dev-mbrola")
-CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16, as the lesson engine pushes
 
 # one streamed reading: each judged reference word's annotated error and, when it was flagged as
 # mispronounced, the streaming head's probability
@@ -59,7 +58,8 @@ def streamed_readings(folders: list[str], calibration: Calibration, word_model: 
                 annotation["text"], calibration=calibration, word_model=word_model, channel=channel
             )
             pcm = read_wav(wav).pcm16()
-            verdicts = [v for at in range(0, len(pcm), CHUNK_BYTES) for v in assessor.push(pcm[at : at + CHUNK_BYTES])]
+            chunks = range(0, len(pcm), STREAM_CHUNK_BYTES)
+            verdicts = [v for at in chunks for v in assessor.push(pcm[at : at + STREAM_CHUNK_BYTES])]
             verdicts += assessor.finish()
             truths = [word["error"] for word in annotation["words"] if word["error"] != "insertion"]
             readings.append(
@@ -99,7 +99,7 @@ def main() -> None:
     head = word_model.heads["streaming"]
     readings = streamed_readings(args.folders, calibration, word_model)
     bar = pick_bar(readings, head.threshold, args.max_false_corrections)
-    args.out.write_text(replace(calibration, correction_bar=bar, correction_bar_head=head.fingerprint()).to_json())
+    args.out.write_text(replace(calibration, correction_bar=bar, correction_bar_head=head.fingerprint).to_json())
     print(
         json.dumps(
             {

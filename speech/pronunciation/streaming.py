@@ -29,6 +29,7 @@ from speech.pronunciation.phone_model import (
     single_torch_thread,
 )
 from speech.pronunciation.scorer import (
+    SlotDecision,
     SlotFeature,
     add_gap_speech,
     decide_slot,
@@ -52,6 +53,7 @@ from speech.pronunciation.word_model import UtteranceContext, WordModel, default
 
 log = logging.getLogger(__name__)
 
+STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16: what the lesson engine pushes, and so every streamed pass
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
 
@@ -62,8 +64,8 @@ def correction_bar(calibration: Calibration, word_model: WordModel) -> float:
     head = word_model.heads["streaming"]
     if calibration.correction_bar is None:
         return head.threshold
-    if calibration.correction_bar_head != head.fingerprint():
-        _warn_bar_of_another_head(head.fingerprint())
+    if calibration.correction_bar_head != head.fingerprint:
+        _warn_bar_of_another_head(head.fingerprint)
         return head.threshold
     return max(calibration.correction_bar, head.threshold)
 
@@ -255,8 +257,8 @@ class StreamingAssessor:
         context = self._context()
         decision = decide_slot(feature, self.word_model, "streaming", context)
         self.decided.append((feature, context))
+        confidence, aloud = self._spoken(decision)
         flagged = decision.error == "mispronunciation"
-        confidence = round(decision.confidence, 4)  # as the verdict carries it, and the correction bar was picked on
         expected = decoded.choice.phones if decoded.choice.kind == "canonical" else slot.canonical[0]
         if decision.variant is not None:
             expected = edited_from(decision.variant, slot) or expected
@@ -272,8 +274,14 @@ class StreamingAssessor:
             rule=decision.rule,
             decided_at=round(now * FRAME_SECONDS, 2),
             confidence=confidence,
-            correct_aloud=flagged and confidence >= self.correction_bar,
+            correct_aloud=aloud,
         )
+
+    def _spoken(self, decision: SlotDecision) -> tuple[float, bool]:
+        """The verdict's confidence, as it carries it (the correction bar was picked on these values), and
+        whether the tutor says it aloud."""
+        confidence = round(decision.confidence, 4)
+        return confidence, decision.error == "mispronunciation" and confidence >= self.correction_bar
 
     def _context(self) -> UtteranceContext:
         """What is known of the utterance from the words decided so far."""
@@ -317,7 +325,7 @@ class StreamingAssessor:
         context = self._context()
         decision = decide_slot(feature, self.word_model, "streaming", context)
         self.decided.append((feature, context))
-        confidence = round(decision.confidence, 4)
+        confidence, aloud = self._spoken(decision)
         at = round((following.start_frame if following is not None else now) * FRAME_SECONDS, 2)
         return WordVerdict(
             index=index,
@@ -331,5 +339,5 @@ class StreamingAssessor:
             rule=decision.rule,
             decided_at=round(now * FRAME_SECONDS, 2),
             confidence=confidence,
-            correct_aloud=decision.error == "mispronunciation" and confidence >= self.correction_bar,
+            correct_aloud=aloud,
         )

@@ -65,7 +65,7 @@ from speech.pronunciation.scorer import (
     inserted_words,
     one_per_stretch,
 )
-from speech.pronunciation.streaming import LearnerChannel, StreamingAssessor
+from speech.pronunciation.streaming import STREAM_CHUNK_BYTES, LearnerChannel, StreamingAssessor
 from speech.pronunciation.train_phone_model import CORPUS_VOICE_FOLDS, fold_model_path
 from speech.pronunciation.train_whisper_phones import whisper_fold_path
 from speech.pronunciation.whisper_phones import WhisperPhoneRecognizer
@@ -190,9 +190,6 @@ def add_calibration_evidence(utterance: ScoredUtterance, audio: Audio) -> None:
     features = utterance.features
     add_phone_model_evidence(calibration_phone_model(utterance.voice), audio, features.slots, features.extras)
     add_whisper_phone_evidence(calibration_whisper_head(utterance.voice), audio, features.slots, features.extras)
-
-
-STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16, as the lesson engine pushes
 
 
 def _stream_folder(job: tuple[Path, WordModel]) -> list[StreamedUtterance]:

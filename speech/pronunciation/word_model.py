@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -348,8 +348,10 @@ class WordHead:
     output_bias: float
     threshold: float  # flag when P(mispronounced) >= threshold
 
+    @cached_property
     def fingerprint(self) -> str:
-        """Names these weights and this threshold: a bar picked on this head's probabilities is for it only."""
+        """Names these weights and this threshold: a bar picked on this head's probabilities is for it only
+        (computed once a head: hashing the weights costs about 5 ms, and every streamed reading asks)."""
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
     def probability(self, vector: np.ndarray) -> float:

@@ -161,7 +161,7 @@ def test_a_flagged_word_is_corrected_aloud_only_when_the_head_is_as_sure_as_the_
     shipped = default_calibration()
     head = default_word_model().heads["streaming"]
     # the shipped bar was picked on this streaming head's probabilities (calibrate_corrections.py)
-    assert shipped.correction_bar_head == head.fingerprint() and shipped.correction_bar > head.threshold
+    assert shipped.correction_bar_head == head.fingerprint and shipped.correction_bar > head.threshold
 
     def streamed_with(calibration: Calibration) -> list[WordVerdict]:
         assessor = StreamingAssessor(SENTENCE, calibration=calibration)

@@ -15,8 +15,7 @@ from speech.pronunciation import (
     UnsupportedLanguageError,
     assess,
 )
-
-STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16
+from speech.pronunciation.streaming import STREAM_CHUNK_BYTES
 
 
 class Command(BaseCommand):
