@@ -14,7 +14,11 @@ modes), `spoken_corrections` (streaming: what the tutor would correct aloud at t
 bar and at every flagged word), streaming verdict delay
 after the word's end (from the corpus annotation) and the streaming scorer's CPU per 200 ms chunk.
 Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
-(to time two versions of the streaming path side by side, one after the other). `--word-model PATH` judges
+(to time two versions of the streaming path side by side, one after the other). `--pause SECONDS` puts a
+pause of that length (the corpus's noise floor) between each reading's middle two words in the streamed
+pass, as a learner who stops to think mid-sentence, and adds `mid_sentence_pause` (how many of the words
+said before it were decided during it, and their delay); with `--pause-as-zeros` the pause is digital
+silence (as the duplex scenarios make it). `--word-model PATH` judges
 with another word model (a candidate, or an earlier one from git); each result lists every utterance's
 counts (`per_utterance`), which `python bench/compare_runs.py BEFORE.json AFTER.json` compares.
 """
@@ -32,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speech.audio import read_wav
-from speech.corpus import load_corpus, speaker_accent, voice_group
+from speech.corpus import load_corpus, speaker_accent, voice_group, with_inserted_pause
 from speech.pronunciation.calibration import default_calibration
 from speech.pronunciation.evaluation import (
     AccentFormCounts,
@@ -51,9 +55,15 @@ from speech.pronunciation.word_model import WORD_MODEL_PATH, WordModel, default_
 
 
 def streaming_run(
-    corpus: list[tuple[Path, dict]], speaker_accents: bool = False, word_model: WordModel | None = None
+    corpus: list[tuple[Path, dict]],
+    speaker_accents: bool = False,
+    word_model: WordModel | None = None,
+    pause: float | None = None,
+    pause_as_zeros: bool = False,
 ) -> dict:
     delays: list[float] = []
+    before_pause: list[float] = []  # delays of the words said before the pause
+    decided_in_pause = 0
     cpu: list[float] = []
     per_utterance: list[WordCounts] = []  # one per corpus entry
     accent_forms = AccentFormCounts()
@@ -62,7 +72,10 @@ def streaming_run(
     bar = correction_bar(default_calibration(), word_model or default_word_model())  # what each assessor uses
     channels: dict[str, LearnerChannel] = {}  # each voice is one learner, heard in corpus order
     for wav, annotation in corpus:
-        pcm = read_wav(wav).pcm16()
+        audio = read_wav(wav)
+        if pause is not None:
+            audio, annotation, (paused_at, _) = with_inserted_pause(audio, annotation, pause, noisy=not pause_as_zeros)
+        pcm = audio.pcm16()
         accent = speaker_accent(annotation["voice"]) if speaker_accents else None
         channel = channels.setdefault(voice_group(annotation["voice"]), LearnerChannel())
         assessor = StreamingAssessor(annotation["text"], accent=accent, channel=channel, word_model=word_model)
@@ -92,8 +105,11 @@ def streaming_run(
                 accent_forms.add(verdict.error)
             if truth["error"] != "omission":
                 delays.append(verdict.decided_at - truth["end"])
+                if pause is not None and truth["end"] <= paused_at:
+                    before_pause.append(verdict.decided_at - truth["end"])
+                    decided_in_pause += verdict.decided_at <= paused_at + pause
     total = WordCounts.total(per_utterance)
-    return {
+    figures = {
         "delay_median_ms": round(1000 * statistics.median(delays)),
         "delay_p90_ms": round(1000 * percentile(delays, 0.9)),
         "cpu_per_chunk_median_ms": round(1000 * statistics.median(cpu), 2),
@@ -104,7 +120,17 @@ def streaming_run(
         "correct_in_accent_but_a_learner_error": accent_forms.figures(total),
         "by_rule": by_rule.figures(),
         "spoken_corrections": {"bar": bar} | {name: counts.figures() for name, counts in spoken.items()},
-    } | utterance_figures(
+    }
+    if pause is not None:
+        figures["mid_sentence_pause"] = {
+            "seconds": pause,
+            "as_zeros": pause_as_zeros,
+            "words_said_before_it": len(before_pause),
+            "decided_during_it": decided_in_pause,
+            "their_delay_median_ms": round(1000 * statistics.median(before_pause)),
+            "their_delay_p90_ms": round(1000 * percentile(before_pause, 0.9)),
+        }
+    return figures | utterance_figures(
         [
             (annotation["id"], annotation["voice"], counts)
             for (_, annotation), counts in zip(corpus, per_utterance, strict=True)
@@ -124,9 +150,17 @@ def main() -> None:
     )
     parser.add_argument("--streaming-only", action="store_true", help="skip the whole-utterance scoring")
     parser.add_argument(
+        "--pause", type=float, default=None, help="a pause of this many seconds mid-sentence in the streamed pass"
+    )
+    parser.add_argument("--pause-as-zeros", action="store_true", help="that pause as digital silence")
+    parser.add_argument(
         "--word-model", type=Path, default=WORD_MODEL_PATH, help="another word_model.json to judge (default: shipped)"
     )
     args = parser.parse_args()
+    if args.pause is not None and not 0 < args.pause <= 10:
+        raise SystemExit(f"--pause {args.pause}: a pause is more than 0 and at most 10 seconds")
+    if args.pause_as_zeros and args.pause is None:
+        raise SystemExit("--pause-as-zeros needs --pause SECONDS")
     try:
         word_model = WordModel.from_json(args.word_model.read_text())
     except (OSError, ValueError, KeyError) as error:
@@ -154,7 +188,10 @@ def main() -> None:
         result["whole_utterance"] = detection_metrics(utterances, word_model) | {
             "real_time_factor": round(whole_seconds / max(audio_seconds, 1e-9), 3)
         }
-    runs = [streaming_run(corpus, args.speaker_accents, word_model) for _ in range(max(args.repeat, 1))]
+    runs = [
+        streaming_run(corpus, args.speaker_accents, word_model, args.pause, args.pause_as_zeros)
+        for _ in range(max(args.repeat, 1))
+    ]
     streaming = runs[0] | {
         key: statistics.median(run[key] for run in runs)
         for key in ("delay_median_ms", "delay_p90_ms", "cpu_per_chunk_median_ms", "cpu_per_chunk_p95_ms")

@@ -393,9 +393,7 @@ def render_utterance(
             offset += int(pause * LEARNER_RATE) / LEARNER_RATE
     pieces.append(np.zeros(int(0.25 * LEARNER_RATE), np.float32))
     samples = np.concatenate(pieces)
-    # a little deterministic noise floor, as a microphone has
-    noise_rng = np.random.default_rng(int(hashlib.sha256(utterance_id.encode()).hexdigest()[:8], 16))
-    samples = (samples + noise_rng.normal(0.0, 0.0015, len(samples))).astype(np.float32)
+    samples = (samples + noise_floor(utterance_id, len(samples))).astype(np.float32)
     full = Audio(samples, LEARNER_RATE)
 
     words: list[AnnotatedWord] = []
@@ -531,3 +529,32 @@ def load_corpus(folder: str | Path) -> list[tuple[Path, dict]]:
         annotation = json.loads((folder / f"{utterance_id}.json").read_text())
         result.append((folder / annotation["audio"], annotation))
     return result
+
+
+NOISE_FLOOR = 0.0015  # standard deviation of the noise under every corpus reading (about -56 dBFS)
+
+
+def noise_floor(key: str, samples: int) -> np.ndarray:
+    """A little deterministic noise, as a microphone has, seeded by `key`."""
+    rng = np.random.default_rng(int(hashlib.sha256(key.encode()).hexdigest()[:8], 16))
+    return rng.normal(0.0, NOISE_FLOOR, samples)
+
+
+def with_inserted_pause(
+    audio: Audio, annotation: dict, seconds: float, noisy: bool = False
+) -> tuple[Audio, dict, tuple[float, float]]:
+    """The reading with a pause of `seconds` between its middle two spoken words (silence, or with `noisy`
+    the corpus's noise floor, as a learner's microphone hears a pause), its annotation's later times
+    moved to match, and the pause's start and end."""
+    spoken = [word for word in annotation["words"] if word["error"] != "omission"]
+    cut = spoken[len(spoken) // 2 - 1]["end"]
+    index = int(cut * audio.rate)
+    length = int(seconds * audio.rate)
+    pause = noise_floor(f"{annotation.get('id', '')}-pause", length) if noisy else np.zeros(length)
+    samples = np.concatenate([audio.samples[:index], pause, audio.samples[index:]])
+    shifted = json.loads(json.dumps(annotation))
+    for span in shifted["words"] + shifted.get("hesitations", []):
+        if span["start"] >= cut:
+            span["start"] += seconds
+            span["end"] += seconds
+    return Audio(samples.astype(np.float32), audio.rate), shifted, (cut, cut + seconds)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from speech.audio import LEARNER_RATE, Audio, read_wav, write_wav
-from speech.corpus import build_corpus
+from speech.corpus import build_corpus, with_inserted_pause
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
 
 KINDS = (
@@ -106,25 +106,6 @@ def _utterance_events(annotation: dict, offset: float) -> list[dict]:
     return events
 
 
-def _with_inserted_pause(audio: Audio, annotation: dict, pause_s: float) -> tuple[Audio, dict, tuple[float, float]]:
-    """Split between the middle two spoken words and insert silence; shift later word times."""
-    spoken = [word for word in annotation["words"] if word["error"] != "omission"]
-    middle = spoken[len(spoken) // 2 - 1]
-    cut = middle["end"]
-    index = int(cut * LEARNER_RATE)
-    samples = np.concatenate([audio.samples[:index], np.zeros(int(pause_s * LEARNER_RATE)), audio.samples[index:]])
-    shifted = json.loads(json.dumps(annotation))
-    for word in shifted["words"]:
-        if word["start"] >= cut:
-            word["start"] += pause_s
-            word["end"] += pause_s
-    for hesitation in shifted.get("hesitations", []):
-        if hesitation["start"] >= cut:
-            hesitation["start"] += pause_s
-            hesitation["end"] += pause_s
-    return Audio(samples.astype(np.float32), LEARNER_RATE), shifted, (cut, cut + pause_s)
-
-
 def _backchannel_audio(word: str, voice) -> np.ndarray:
     """The learner's "mm-hm", in one of the set's own voices (eval backchannels are never heard in training)."""
     return voice.render([[SpokenWord(word)]])[0].samples * 0.8
@@ -166,7 +147,7 @@ def _compose(
     events: list[dict] = []
     if kind in ("read", "read_with_pause", "barge_in"):
         if kind == "read_with_pause":
-            audio, annotation, (pause_start, pause_end) = _with_inserted_pause(audio, annotation, 1.2)
+            audio, annotation, (pause_start, pause_end) = with_inserted_pause(audio, annotation, 1.2)
         track.silence(BARGE_IN_AT_S if kind == "barge_in" else LEAD_IN_S)
         offset = track.add(audio.samples)
         first, last = _speech_span(annotation)
@@ -190,7 +171,7 @@ def _compose(
         question = {"kind": "question", "prompt": QUESTION, "accepted": ["yes", "no"], "correction_policy": "off"}
         return track, events, {"lang": "en-us", "items": [question]}
     if kind == "answer_with_pause":
-        audio, annotation, (pause_start, pause_end) = _with_inserted_pause(audio, annotation, 1.0)
+        audio, annotation, (pause_start, pause_end) = with_inserted_pause(audio, annotation, 1.0)
         track.silence(SHORT_ANSWER_AT_S)
         offset = track.add(audio.samples)
         _first, last = _speech_span(annotation)

@@ -158,11 +158,16 @@ def word_slots(words: list[str], accent: str | None = None) -> list[WordSlot]:
 
 
 def build_grammar(
-    decoder: pocketsphinx.Decoder, slots: list[WordSlot], weights: GrammarWeights = DEFAULT_WEIGHTS
+    decoder: pocketsphinx.Decoder,
+    slots: list[WordSlot],
+    weights: GrammarWeights = DEFAULT_WEIGHTS,
+    prefix: bool = False,
 ) -> SentenceGrammar:
     """A JSGF grammar: each reference word as any canonical form, a learner variant, or nothing; fillers and
     inserted short words optional between words. Grammar words are unique per sentence so the decoded
-    path maps back to reference positions."""
+    path maps back to reference positions. With `prefix`, the utterance may end after any word (what a
+    learner who paused mid-sentence has said so far) and no word is left out: a word not said yet would
+    otherwise be as likely omitted as to come, and a later word could take the audio of the ones between."""
     uid = next(_uid_counter)
     grammar = SentenceGrammar(name=f"s{uid}", slots=slots, jsgf="")
     for filler in FILLER_WORDS:
@@ -185,10 +190,16 @@ def build_grammar(
             decoder.add_word(name, " ".join(variant.phones), False)
             grammar.choices[name] = Choice(slot.index, "variant", variant.phones, variant, text=slot.text)
             alternatives.append(f"/{weights.variant}/ {name}")
-        alternatives.append(f"/{weights.omission}/ <NULL>")
+        if not prefix:
+            alternatives.append(f"/{weights.omission}/ <NULL>")
         parts.append("( " + " | ".join(alternatives) + " )")
     gap = "<gap>"
-    body = f" {gap} ".join(parts)
+    if prefix:
+        body = parts[-1]
+        for part in reversed(parts[:-1]):
+            body = f"{part} [ {gap} {body} ]"
+    else:
+        body = f" {gap} ".join(parts)
     insertion_names = " | ".join(f"ins_{word}" for word in INSERTION_WORDS)
     grammar.jsgf = (
         "#JSGF V1.0;\n"

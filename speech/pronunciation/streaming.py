@@ -1,20 +1,24 @@
 """Streaming pronunciation verdicts: one final verdict per reference word soon after the word ends.
 
 The sentence grammar (see scorer.py) is decoded incrementally with pocketsphinx's `process_raw` on each
-pushed chunk; nothing is decoded twice. After each chunk the partial best path is read back; a word is
-final once the path has moved on to a later word and `hold_frames` of audio have followed its end (or,
-when the learner stops, once `pause_frames` have passed). Words are finalised in reference order, so an
-omission is decided when a later word has clearly begun. Each word is judged by the word model's
-`streaming` head from how it was decoded and from the phone model's CTC evidence over the audio so far;
-pocketsphinx aligns nothing here (its in-context alignments cost most of the costliest chunks and
-added nothing beside the phone model's evidence). Inserted words are left to the whole-utterance
-assessment.
+pushed chunk. After each chunk the partial best path is read back; a word is final once the path has
+moved on to a later word and `hold_frames` of audio have followed its end (or, when the learner stops,
+once `pause_frames` have passed). When the learner pauses mid-sentence and the partial path leaves
+words said before the pause open, the audio since the last decided word is decoded once more as an
+utterance that may end there, and those words are decided during the pause. Words are finalised in
+reference order, so an omission is decided when a later word has clearly begun. Each word is judged
+by the word model's `streaming` head from how it was decoded and from the phone model's CTC evidence
+over the audio so far; pocketsphinx aligns nothing here (its in-context alignments cost most of the
+costliest chunks and added nothing beside the phone model's evidence). Inserted words are left to the
+whole-utterance assessment.
 """
 
 from __future__ import annotations
 
 import logging
 from functools import cache
+
+import pocketsphinx
 
 from speech.accents import check_accent
 from speech.audio import LEARNER_RATE, Audio, pcm16_to_float
@@ -56,6 +60,7 @@ log = logging.getLogger(__name__)
 STREAM_CHUNK_BYTES = 6400  # 200 ms of 16 kHz PCM16: what the lesson engine pushes, and so every streamed pass
 DEFAULT_HOLD_FRAMES = 12  # audio after a word's end, with the next word begun, before it is final
 DEFAULT_PAUSE_FRAMES = 35  # audio after a word's end with nothing after it (the learner paused or stopped)
+PAUSE_WINDOW_WORDS = 16  # reference words a pause's own decoding may reach past the last decided one
 
 
 def correction_bar(calibration: Calibration, word_model: WordModel) -> float:
@@ -122,6 +127,7 @@ class StreamingAssessor:
         self._next_slot = 0
         self._in_utterance = False
         self._decoding = False
+        self._pause_decoder: pocketsphinx.Decoder | None = None
         self.verdicts: list[WordVerdict] = []
         self.reset()
 
@@ -139,6 +145,7 @@ class StreamingAssessor:
         # head is trained on: train_word_model.streamed_dev_corpus)
         self.decided: list[tuple[SlotFeature, UtteranceContext]] = []
         self._previous_path: dict[int, tuple[str, int]] = {}
+        self._pause_decoded_after: int | None = None
         self.verdicts = []
         self.words_heard = 0
         self.last_word_end_s: float | None = None
@@ -238,7 +245,51 @@ class StreamingAssessor:
                     break
                 new.append(self._skipped(slot.index, path, now))
             self._next_slot += 1
+        if not final and self._undecided_speech_before_a_pause(path, now):
+            new.extend(self._decide_at_pause(path, now))
         self.verdicts.extend(new)
+        return new
+
+    def _undecided_speech_before_a_pause(self, path: list[DecodedWord], now: int) -> bool:
+        """The learner has paused mid-sentence (the path's last word ended `pause_frames` ago) after
+        reference words that the partial path has not let become final, once per pause. A partial path
+        at a pause can give the last word's audio to a later word and skip the ones between (a "tick"
+        taken for a variant of the "the" three words on), and skipped words wait for the next word."""
+        if self.done or not path or now - path[-1].end_frame < self.pause_frames:
+            return False
+        if self._pause_decoded_after == path[-1].end_frame:
+            return False
+        return any(d.choice.slot is not None and d.choice.slot >= self._next_slot for d in path)
+
+    def _decide_at_pause(self, path: list[DecodedWord], now: int) -> list[WordVerdict]:
+        """Decode the audio since the last decided word once more, as a finished utterance that may end
+        after any word but leaves none out (`build_grammar(prefix=True)`), and decide the words it hears,
+        which follow one another from the next undecided one; the words after them stay open for the
+        partial path once the learner goes on. (With omissions allowed, a word not said yet was decided
+        as omitted whenever a misheard word before the pause was taken for a later one.)"""
+        self._pause_decoded_after = path[-1].end_frame
+        decided = [d for d in path if d.choice.slot is not None and d.choice.slot < self._next_slot]
+        start = decided[-1].end_frame + 1 if decided else 0
+        if self._pause_decoder is None:
+            self._pause_decoder = new_decoder()
+        decoder = self._pause_decoder
+        slots = self._slots[self._next_slot : self._next_slot + PAUSE_WINDOW_WORDS]
+        grammar = build_grammar(decoder, slots, self.calibration.grammar, prefix=True)
+        decoder.activate_search(grammar.name)
+        decoder.set_cmn(self._decoder.get_cmn())
+        decoder.start_utt()
+        decoder.process_raw(bytes(self._pcm[start * 2 * SAMPLES_PER_FRAME :]), False, False)
+        decoder.end_utt()
+        heard = decoded_words(decoder, grammar) if decoder.hyp() is not None else []
+        earlier = [d for d in path if d.end_frame < start]
+        merged = earlier + [DecodedWord(d.name, d.choice, d.start_frame + start, d.end_frame + start) for d in heard]
+        position_of = {
+            d.choice.slot: at for at, d in enumerate(merged) if at >= len(earlier) and d.choice.slot is not None
+        }
+        new = []
+        while self._next_slot in position_of:
+            new.append(self._verdict(self._next_slot, merged, position_of[self._next_slot], now))
+            self._next_slot += 1
         return new
 
     def _note_progress(self, path: list[DecodedWord]) -> None:

@@ -156,6 +156,24 @@ def test_streaming_verdict_on_an_early_word_comes_before_the_sentence_ends(very_
     assert assessor.verdicts == [] and not assessor.done
 
 
+def test_words_said_before_a_mid_sentence_pause_are_judged_during_the_pause():
+    # "I think the weather ... is very nice today.": the partial path at this pause gives no final verdict
+    # on "the weather" until the learner goes on (before stop 28 they came 0.1 s after "is" began)
+    words = [w.strip(".") for w in SENTENCE.lower().split()]
+    before, after = PiperVoice(length_scale=1.0).render(
+        [[SpokenWord(w) for w in words[:4]], [SpokenWord(w) for w in words[4:]]]
+    )
+    lead, pause = np.zeros(4000, np.float32), np.zeros(int(1.2 * before.rate), np.float32)
+    resumed = (len(lead) + len(before.samples) + len(pause)) / before.rate
+    pcm = Audio(np.concatenate([lead, before.samples, pause, after.samples, lead]), before.rate).pcm16()
+    verdicts = streamed(pcm, SENTENCE)
+    assert [v.text for v in verdicts] == words
+    assert all(v.error == "none" for v in verdicts)
+    said_before, said_after = verdicts[:4], verdicts[4:]
+    assert all(v.end < v.decided_at < resumed - 0.5 for v in said_before)
+    assert all(v.decided_at > resumed for v in said_after)  # nothing is decided for words not said yet
+
+
 def test_a_flagged_word_is_corrected_aloud_only_when_the_head_is_as_sure_as_the_calibrated_bar(very_as_berry):
     pcm = very_as_berry.pcm16()
     shipped = default_calibration()
