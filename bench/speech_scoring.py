@@ -16,11 +16,11 @@ after the word's end (from the corpus annotation) and the streaming scorer's CPU
 Timing figures are the median over `--repeat` runs. `--streaming-only` skips the whole-utterance scoring
 (to time two versions of the streaming path side by side, one after the other). `--pause SECONDS` puts a
 pause of that length (the corpus's noise floor) between each reading's middle two words in the streamed
-pass, as a learner who stops to think mid-sentence, and adds `mid_sentence_pause` (how many of the words
-said before it were decided during it, and their delay); with `--pause-as-zeros` the pause is digital
-silence (as the duplex scenarios make it). `--word-model PATH` judges
-with another word model (a candidate, or an earlier one from git); each result lists every utterance's
-counts (`per_utterance`), which `python bench/compare_runs.py BEFORE.json AFTER.json` compares.
+pass, as a learner who stops to think mid-sentence, and adds `mid_sentence_pause`: how many of the words
+said before it were decided during it, their delay, and how many words said after it were decided before
+it ended; with `--pause-as-zeros` the pause is digital silence (as the duplex scenarios make it).
+`--word-model PATH` judges with another word model (a candidate, or an earlier one from git); each result
+lists every utterance's counts (`per_utterance`), which `python bench/compare_runs.py BEFORE.json AFTER.json` compares.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def streaming_run(
     delays: list[float] = []
     before_pause: list[float] = []  # delays of the words said before the pause
     decided_in_pause = 0
+    after_pause = decided_too_soon = 0  # words said after the pause, and those decided before it ended
     cpu: list[float] = []
     per_utterance: list[WordCounts] = []  # one per corpus entry
     accent_forms = AccentFormCounts()
@@ -108,6 +109,9 @@ def streaming_run(
                 if pause is not None and truth["end"] <= paused_at:
                     before_pause.append(verdict.decided_at - truth["end"])
                     decided_in_pause += verdict.decided_at <= paused_at + pause
+            if pause is not None and truth["start"] >= paused_at + pause:
+                after_pause += 1
+                decided_too_soon += verdict.decided_at < paused_at + pause
     total = WordCounts.total(per_utterance)
     figures = {
         "delay_median_ms": round(1000 * statistics.median(delays)),
@@ -129,6 +133,8 @@ def streaming_run(
             "decided_during_it": decided_in_pause,
             "their_delay_median_ms": round(1000 * statistics.median(before_pause)),
             "their_delay_p90_ms": round(1000 * percentile(before_pause, 0.9)),
+            "words_after_it": after_pause,
+            "decided_before_it_ended": decided_too_soon,
         }
     return figures | utterance_figures(
         [

@@ -198,6 +198,7 @@ def build_grammar(
         body = parts[-1]
         for part in reversed(parts[:-1]):
             body = f"{part} [ {gap} {body} ]"
+        body = f"[ {body} ]"  # nothing new may have been said
     else:
         body = f" {gap} ".join(parts)
     insertion_names = " | ".join(f"ins_{word}" for word in INSERTION_WORDS)

@@ -146,6 +146,7 @@ class StreamingAssessor:
         self.decided: list[tuple[SlotFeature, UtteranceContext]] = []
         self._previous_path: dict[int, tuple[str, int]] = {}
         self._pause_decoded_after: int | None = None
+        self._decided_audio_end = -1  # last frame of the latest decided word's audio
         self.verdicts = []
         self.words_heard = 0
         self.last_word_end_s: float | None = None
@@ -207,7 +208,12 @@ class StreamingAssessor:
             path = decoded_words(self._decoder, self._grammar)
         now = len(self._pcm) // (2 * SAMPLES_PER_FRAME)
         new: list[WordVerdict] = []
-        by_slot = {d.choice.slot: (position, d) for position, d in enumerate(path) if d.choice.slot is not None}
+        # the final path is the decoder's best over the whole utterance: none of it is stale
+        by_slot = {
+            d.choice.slot: (position, d)
+            for position, d in enumerate(path)
+            if d.choice.slot is not None and (final or self._undecided_audio(d))
+        }
         previous = self._previous_path
         self._previous_path = {d.choice.slot: (d.name, d.start_frame) for d in path if d.choice.slot is not None}
         self._note_progress(path)
@@ -259,7 +265,14 @@ class StreamingAssessor:
             return False
         if self._pause_decoded_after == path[-1].end_frame:
             return False
-        return any(d.choice.slot is not None and d.choice.slot >= self._next_slot for d in path)
+        return any(self._undecided_audio(d) and d.choice.slot >= self._next_slot for d in path)
+
+    def _undecided_audio(self, decoded: DecodedWord) -> bool:
+        """A reference word of the partial path that lies (at least partly) after the audio of the words
+        decided so far. Once a pause has been decoded on its own, the partial path can still hold later
+        words on audio that the pause gave to earlier ones ("the museum with" where "vera will" was said);
+        they are stale until the learner goes on and the path is revised."""
+        return decoded.choice.slot is not None and decoded.end_frame > self._decided_audio_end
 
     def _decide_at_pause(self, path: list[DecodedWord], now: int) -> list[WordVerdict]:
         """Decode the audio since the last decided word once more, as a finished utterance that may end
@@ -302,6 +315,7 @@ class StreamingAssessor:
     def _verdict(self, index: int, path: list[DecodedWord], position: int, now: int) -> WordVerdict:
         slot = self._slots[index]
         decoded = path[position]
+        self._decided_audio_end = max(self._decided_audio_end, decoded.end_frame)
         feature = SlotFeature(slot, decoded)
         following = self._slots[index + 1] if index + 1 < len(self._slots) else None
         feature.phone_model = self._phone_evidence(index, index, path, followed_by=following)

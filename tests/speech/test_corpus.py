@@ -17,6 +17,7 @@ from speech.corpus import (
     build_corpus,
     load_corpus,
     load_sentences,
+    with_inserted_pause,
 )
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord, WarpedVoice, is_warped
 from speech.g2p import normalise
@@ -83,6 +84,23 @@ def test_annotations_agree_with_the_audio(tiny_corpus):
             for edit in word["substituted_phones"]:
                 assert edit["expected"] != edit["produced"]
     assert "none" in kinds and len(kinds) >= 2
+
+
+def test_a_pause_goes_between_the_middle_two_spoken_words_and_moves_the_later_times(tiny_corpus):
+    wav, annotation = load_corpus(tiny_corpus)[0]
+    audio = read_wav(wav)
+    silent, moved, (start, end) = with_inserted_pause(audio, annotation, 1.2)
+    noisy, same_times, _ = with_inserted_pause(audio, annotation, 1.2, noisy=True)
+    spoken = [w for w in annotation["words"] if w["error"] != "omission"]
+    assert start == spoken[len(spoken) // 2 - 1]["end"] and end == pytest.approx(start + 1.2)
+    assert silent.seconds == pytest.approx(audio.seconds + 1.2, abs=1e-3) and moved == same_times
+    for before, after in zip(annotation["words"], moved["words"], strict=True):
+        shift = 1.2 if before["start"] >= start else 0.0
+        assert (after["start"], after["end"]) == pytest.approx((before["start"] + shift, before["end"] + shift))
+    gap = slice(int(start * audio.rate) + 10, int(end * audio.rate) - 10)
+    assert not silent.samples[gap].any()  # digital silence
+    assert 0.001 < noisy.samples[gap].std() < 0.002  # the corpus's noise floor, as a microphone hears a pause
+    assert annotation["words"][-1]["end"] < moved["words"][-1]["end"]  # the original is left as it was
 
 
 def test_dev_and_eval_differ_in_voices_and_sentences():
