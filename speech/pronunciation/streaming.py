@@ -259,8 +259,9 @@ class StreamingAssessor:
     def _undecided_speech_before_a_pause(self, path: list[DecodedWord], now: int) -> bool:
         """The learner has paused mid-sentence (the path's last word ended `pause_frames` ago) after
         reference words that the partial path has not let become final, once per pause. A partial path
-        at a pause can give the last word's audio to a later word and skip the ones between (a "tick"
-        taken for a variant of the "the" three words on), and skipped words wait for the next word."""
+        at a pause can give the last word's audio to a later word and skip the ones between (a "thick"
+        said "sick" taken for a variant of the "the" three words on), and skipped words wait for the next
+        word."""
         if self.done or not path or now - path[-1].end_frame < self.pause_frames:
             return False
         if self._pause_decoded_after == path[-1].end_frame:
@@ -281,8 +282,7 @@ class StreamingAssessor:
         partial path once the learner goes on. (With omissions allowed, a word not said yet was decided
         as omitted whenever a misheard word before the pause was taken for a later one.)"""
         self._pause_decoded_after = path[-1].end_frame
-        decided = [d for d in path if d.choice.slot is not None and d.choice.slot < self._next_slot]
-        start = decided[-1].end_frame + 1 if decided else 0
+        start = self._decided_audio_end + 1
         if self._pause_decoder is None:
             self._pause_decoder = new_decoder()
         decoder = self._pause_decoder
