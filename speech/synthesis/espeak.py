@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -148,6 +149,9 @@ class EspeakEngine:
         self._lib.espeak_SetParameter(_PARAM_RANGE, settings.pitch_range, 0)
         self._pieces = []
         encoded = text.encode("utf-8") + b"\0"
+        # Voices with breath or roughness (en-us+f2, the Klatt variants) draw noise from espeak-ng's own
+        # generator, which the library seeds from the clock; a seed from the text makes a rendering repeatable.
+        self._lib.espeak_ng_SetRandSeed(zlib.crc32(encoded))
         flags = _CHARS_UTF8 | _PHONEMES_INPUT | _END_PAUSE
         status = self._lib.espeak_Synth(encoded, len(encoded), 0, _POS_CHARACTER, 0, flags, None, None)
         if status != _EE_OK:
@@ -172,6 +176,8 @@ class EspeakEngine:
         lib.espeak_SetParameter.restype = ctypes.c_int
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_SetPhonemeTrace.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        lib.espeak_ng_SetRandSeed.restype = None
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synth.argtypes = [
             ctypes.c_void_p,

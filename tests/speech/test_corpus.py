@@ -45,6 +45,19 @@ def test_same_seed_gives_identical_files(tiny_corpus, tmp_path):
         assert (tiny_corpus / name).read_bytes() == (again / name).read_bytes(), name
 
 
+def test_a_voice_with_breath_noise_renders_the_same_reading_the_same_way_each_time():
+    import time
+
+    import numpy as np
+
+    voice = EspeakVoice("en-us+f2", words_per_minute=145)  # an eval voice whose variant adds breath noise
+    reading = [SpokenWord("think", ("S", "IH", "NG", "K")), SpokenWord("about"), SpokenWord("it")]
+    (first,) = voice.render([reading])
+    time.sleep(1.1)  # espeak-ng seeds its noise from the clock's seconds when each fresh process initialises it
+    (again,) = voice.render([reading])
+    assert first.seconds > 0.5 and np.array_equal(first.samples, again.samples)
+
+
 def test_another_seed_gives_another_corpus(tiny_corpus, tmp_path):
     other = build_corpus("dev", 8, tmp_path / "c", count=6, voices=TINY_VOICES, accent_voices=[])
     first = [
