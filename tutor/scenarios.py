@@ -8,7 +8,7 @@ different voices and different sentences; the engine is tuned on dev only.
 Kinds, cycled in order:
 - read: a repeat-after-me item read after the prompt; the corpus's hesitations
   become pauses; its mispronounced words are annotated.
-- read_with_pause: the same with a 1.2 s silence inserted mid-sentence.
+- read_with_pause: the same with a 1.2 s pause inserted mid-sentence.
 - barge_in: the learner starts reading while the tutor is still greeting.
 - backchannel: the tutor gives a long free-talk prompt and the learner says
   "mm-hm" in the middle of it; then answers.
@@ -16,8 +16,12 @@ Kinds, cycled in order:
   leaking into the microphone.
 - timed: "talk for 8 seconds"; the tutor must speak up when the time is over.
 - short_answer: a yes/no question answered in one to three words.
-- answer_with_pause: a free answer (the corpus sentence) with a 1.0 s silence
+- answer_with_pause: a free answer (the corpus sentence) with a 1.0 s pause
   inserted mid-sentence.
+
+The learner track is a microphone's: where the learner is silent it carries the
+corpus's noise floor, never digital silence (exact zeros, which no network heard
+in training and which drag the recognisers' running means down).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from speech.audio import LEARNER_RATE, Audio, read_wav, write_wav
-from speech.corpus import build_corpus, with_inserted_pause
+from speech.corpus import build_corpus, noise_floor, with_inserted_pause
 from speech.corpus_voices import EspeakVoice, PiperVoice, SpokenWord
 
 KINDS = (
@@ -67,11 +71,13 @@ SHORT_ANSWER_AT_S = 4.5  # after the greeting and a one-line prompt
 
 @dataclass
 class Track:
+    key: str  # seeds the noise floor of its silences
     samples: list[np.ndarray]
     seconds: float = 0.0
 
     def silence(self, seconds: float) -> None:
-        self.add(np.zeros(int(seconds * LEARNER_RATE), np.float32))
+        """The learner says nothing: the microphone's noise floor."""
+        self.add(noise_floor(f"{self.key}:{len(self.samples)}", int(seconds * LEARNER_RATE)))
 
     def add(self, samples: np.ndarray) -> float:
         start = self.seconds
@@ -140,14 +146,14 @@ def make_scenarios(
 def _compose(
     kind: str, audio: Audio, annotation: dict, rng: random.Random, voices: list
 ) -> tuple[Track, list[dict], dict]:
-    track = Track([])
+    track = Track(annotation["id"], [])
     text = annotation["text"]
     policy = "immediate" if rng.random() < 0.5 else "at_pause"
     repeat = {"lang": "en-us", "items": [{"kind": "repeat", "text": text, "correction_policy": policy}]}
     events: list[dict] = []
     if kind in ("read", "read_with_pause", "barge_in"):
         if kind == "read_with_pause":
-            audio, annotation, (pause_start, pause_end) = with_inserted_pause(audio, annotation, 1.2)
+            audio, annotation, (pause_start, pause_end) = with_inserted_pause(audio, annotation, 1.2, noisy=True)
         track.silence(BARGE_IN_AT_S if kind == "barge_in" else LEAD_IN_S)
         offset = track.add(audio.samples)
         first, last = _speech_span(annotation)
@@ -171,7 +177,7 @@ def _compose(
         question = {"kind": "question", "prompt": QUESTION, "accepted": ["yes", "no"], "correction_policy": "off"}
         return track, events, {"lang": "en-us", "items": [question]}
     if kind == "answer_with_pause":
-        audio, annotation, (pause_start, pause_end) = with_inserted_pause(audio, annotation, 1.0)
+        audio, annotation, (pause_start, pause_end) = with_inserted_pause(audio, annotation, 1.0, noisy=True)
         track.silence(SHORT_ANSWER_AT_S)
         offset = track.add(audio.samples)
         _first, last = _speech_span(annotation)
