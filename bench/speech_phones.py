@@ -2,8 +2,8 @@
 
     python bench/speech_phones.py [--corpus var/corpus/dev]
 
-For each dev utterance, the fold phone model (`var/phone_models/fold{1,2}.pt`) and the fold Whisper
-phone head (`var/phone_models/whisper_fold{1,2}.pt`) that never heard its voice decode it greedily;
+For each dev utterance, the fold phone model (`speech/data/folds/fold{1,2}.pt`) and the fold Whisper
+phone head (`speech/data/folds/whisper_fold{1,2}.pt`) that never heard its voice decode it greedily;
 the result is compared with the phones the voice was told to say (the annotation's produced IPA,
 fillers included). Prints JSON per voice: all utterances and correctly read ones only, plus seconds of
 CPU per second of audio for each network. Needs `make train-speech`'s fold networks; never the eval set.

@@ -12,7 +12,7 @@ on fold 1's training speech (CTC, AdamW, one-cycle, the head's time masks), so t
 towards phones. Both are judged by greedy phone error rate on the dev voices that fold 1 never heard
 (`var/corpus/dev2`: piper joe, espeak-ng f3 and the accent en-gb-x-rp) and on MBROLA's three diphone
 voices (`var/corpus/dev-mbrola`, a kind that no phone network heard), as `bench/speech_phones.py` does.
-Needs `train_whisper_phones --folds 1` (its `var/phone_models/whisper_fold1.pt`) and those corpora.
+Needs `train_whisper_phones --folds 1` (its `speech/data/folds/whisper_fold1.pt`) and those corpora.
 """
 
 from __future__ import annotations

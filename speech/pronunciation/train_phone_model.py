@@ -9,7 +9,7 @@ the labels); with `KOKORO_TRAINS`, four of Kokoro-82M's speakers
 (`speech.corpus.KOKORO_TRAINING_SPEAKERS`, neural voices told the exact phones at three speeds; stop 23
 trained both networks with them, and shipped neither: see docs/speech-scoring.md). The four dev corpus
 voices (piper joe, espeak-ng m1 and f3, Festival kal) are added, each with exact phones, in two *folds*.
-The shipped model (fold 0) hears all of them; fold K's model, written to var/phone_models/foldK.pt, is
+The shipped model (fold 0) hears all of them; fold K's model, written to speech/data/folds/foldK.pt, is
 trained without the dev voices of fold K and gives those voices' phone features when `train_word_model`
 calibrates on dev, so that the word model learns from a phone model that has never heard the speaker, as
 on the eval voices and a real learner (cross-fitting).
@@ -523,7 +523,9 @@ def train(examples: list[Example], epochs: int, seed: int = 1, channels: int = 1
     return recognizer, report
 
 
-FOLD_MODELS_DIR = Path("var/phone_models")
+# committed (a few MB): with them a session can retrain the word model without first rebuilding both
+# networks' folds (about 80 minutes on two cores)
+FOLD_MODELS_DIR = PHONE_MODEL_PATH.parent / "folds"
 
 
 def fold_model_path(fold: int, folder: Path = FOLD_MODELS_DIR) -> Path:
