@@ -6,7 +6,8 @@ For each dev utterance, the fold phone model (`speech/data/folds/fold{1,2}.pt`) 
 phone head (`speech/data/folds/whisper_fold{1,2}.pt`) that never heard its voice decode it greedily;
 the result is compared with the phones the voice was told to say (the annotation's produced IPA,
 fillers included). Prints JSON per voice: all utterances and correctly read ones only, plus seconds of
-CPU per second of audio for each network. Needs `make train-speech`'s fold networks; never the eval set.
+CPU per second of audio for each network. Uses the committed fold networks (`make train-speech` rebuilds
+them); never the eval set.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from speech.audio import read_wav
+from speech.audio import LEARNER_RATE, read_wav
 from speech.corpus import NOISE_FLOOR
 from tutor.scenarios import make_scenarios
 
@@ -19,7 +19,8 @@ def test_the_learner_track_has_a_microphones_noise_floor_wherever_the_learner_is
     spec = json.loads((folder / "scenario.json").read_text())
     inserted = [e for e in spec["events"] if e["type"] == "pause"][-1]  # the 1.2 s pause mid-sentence
     assert round(inserted["end"] - inserted["start"], 3) == 1.2
-    pause = samples[int(inserted["start"] * 16000) + 800 : int(inserted["end"] * 16000) - 800]
-    lead_in = samples[: 16000 * 8]
+    margin = LEARNER_RATE // 20  # 50 ms from the words on either side
+    pause = samples[int(inserted["start"] * LEARNER_RATE) + margin : int(inserted["end"] * LEARNER_RATE) - margin]
+    lead_in = samples[: LEARNER_RATE * 8]
     for quiet in (pause, lead_in):
         assert 0.5 * NOISE_FLOOR < float(np.sqrt(np.mean(quiet**2))) < 2.0 * NOISE_FLOOR

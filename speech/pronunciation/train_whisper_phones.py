@@ -10,8 +10,8 @@ fold 0 (every training voice) is the shipped head. The encoder is frozen; only t
 is trained, ~2 min per epoch on one core.
 
 The head reads the encoder's final output. To compare another layer, set whisper_phones.HEAD_LAYER
-(its speech goes to var/whisper_phone_corpus-layerN, its heads to speech/data/folds/whisper_foldK-layerN.pt, which git ignores)
-and run `--folds 1 --epochs 4`, then `python bench/speech_phones.py --corpus var/corpus/dev2`: fold 1
+(its speech goes to var/whisper_phone_corpus-layerN, its heads to speech/data/folds/whisper_foldK-layerN.pt,
+which git ignores) and run `--folds 1 --epochs 4`, then `python bench/speech_phones.py --corpus var/corpus/dev2`: fold 1
 never heard piper joe and espeak f3.
 """
 
