@@ -18,7 +18,7 @@ Timing figures are the median over `--repeat` runs. `--streaming-only` skips the
 pause of that length (the corpus's noise floor) between each reading's middle two words in the streamed
 pass, as a learner who stops to think mid-sentence, and adds `mid_sentence_pause`: how many of the words
 said before it were decided during it, their delay, and how many words said after it were decided before
-it ended; with `--pause-as-zeros` the pause is digital silence (as the duplex scenarios make it).
+it ended; with `--pause-as-zeros` the pause is digital silence (as a muted browser track gives it).
 `--word-model PATH` judges with another word model (a candidate, or an earlier one from git); each result
 lists every utterance's counts (`per_utterance`), which `python bench/compare_runs.py BEFORE.json AFTER.json` compares.
 """
